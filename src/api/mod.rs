@@ -1,0 +1,6 @@
+//! Server functions: the typed calls the browser makes. Each is thin: it parses, authorizes,
+//! calls the domain, and maps the result. On the client they compile to HTTP calls to `/api/...`.
+
+pub mod auth;
+pub mod users;
+pub mod widget;

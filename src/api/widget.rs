@@ -1,0 +1,46 @@
+//! Server functions the visitor widget calls (it runs same-origin, in its iframe).
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What the widget keeps after the pre-chat form: its device token and the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartedChat {
+    pub visitor_token: String,
+    pub conversation_id: Uuid,
+}
+
+/// Starts a guest chat from the pre-chat form ("Name", "Email", "Phone").
+#[server(endpoint = "widget/start")]
+pub async fn start_chat(
+    site_key: String,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+) -> Result<StartedChat, AppError> {
+    use crate::domain::conversations::start_chat::{start_chat, StartChatError};
+    let state = crate::server::auth::state()?;
+    match start_chat(
+        &state.pool,
+        &site_key,
+        &name,
+        email.as_deref(),
+        phone.as_deref(),
+    )
+    .await
+    {
+        Ok(s) => Ok(StartedChat {
+            visitor_token: s.visitor_token,
+            conversation_id: s.conversation_id,
+        }),
+        Err(StartChatError::Invalid { field, message }) => Err(AppError::invalid(field, message)),
+        Err(e @ StartChatError::UnknownSite) => Err(AppError::NotFound(e.to_string())),
+        Err(e @ StartChatError::GuestsNotAllowed) => Err(AppError::Forbidden(e.to_string())),
+        Err(StartChatError::Db(e)) => {
+            tracing::error!(error = %e, "starting a chat failed");
+            Err(AppError::Internal)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Database queries, one module per table group. Plain functions over a Postgres
+//! executor: no HTTP, no Leptos, no rules beyond what the schema enforces.
+
+pub mod audit;
+pub mod contacts;
+pub mod conversations;
+pub mod login_attempts;
+pub mod sessions;
+pub mod sites;
+pub mod users;
+
+/// The pool type used everywhere on the server.
+pub type Pool = sqlx::PgPool;
+
+/// Runs the migrations in `migrations/` (embedded into the binary at compile time).
+pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
+    sqlx::migrate!("./migrations").run(pool).await
+}

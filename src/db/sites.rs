@@ -1,0 +1,62 @@
+//! Queries on `sites`.
+
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+/// The columns of a site needed so far.
+#[derive(Debug, Clone, FromRow)]
+pub struct SiteRow {
+    pub id: Uuid,
+    pub key: String,
+    pub name: String,
+}
+
+/// Creates a site with the given public key and identity secret.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    key: &str,
+    name: &str,
+    identity_secret: &str,
+) -> sqlx::Result<SiteRow> {
+    sqlx::query_as(
+        "INSERT INTO sites (key, name, identity_secret) VALUES ($1, $2, $3) RETURNING id, key, name",
+    )
+    .bind(key)
+    .bind(name)
+    .bind(identity_secret)
+    .fetch_one(db)
+    .await
+}
+
+/// The oldest site that is not archived (the demo page shows it).
+pub async fn first(db: impl PgExecutor<'_>) -> sqlx::Result<Option<SiteRow>> {
+    sqlx::query_as(
+        "SELECT id, key, name FROM sites WHERE archived_at IS NULL ORDER BY created_at LIMIT 1",
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// What starting a chat needs to know about a site.
+#[derive(Debug, Clone, FromRow)]
+pub struct ChatSettings {
+    pub id: Uuid,
+    pub guest_mode: bool,
+    pub guest_group_id: Option<Uuid>,
+    pub prechat: serde_json::Value,
+    pub visitor_token_days: i32,
+}
+
+/// The chat settings of a live (not archived) site, by its public key.
+pub async fn chat_settings(
+    db: impl PgExecutor<'_>,
+    key: &str,
+) -> sqlx::Result<Option<ChatSettings>> {
+    sqlx::query_as(
+        "SELECT id, guest_mode, guest_group_id, prechat, visitor_token_days
+         FROM sites WHERE key = $1 AND archived_at IS NULL",
+    )
+    .bind(key)
+    .fetch_optional(db)
+    .await
+}

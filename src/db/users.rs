@@ -1,0 +1,119 @@
+//! Queries on `users` (staff accounts).
+
+use crate::model::{Role, UserInfo};
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+/// A `users` row with the columns the server needs.
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub active: bool,
+    pub max_chats: i32,
+}
+
+impl UserRow {
+    /// The public view of the row. An unknown role string cannot exist (CHECK constraint),
+    /// so it falls back to the least privileged role rather than failing.
+    pub fn info(&self) -> UserInfo {
+        UserInfo {
+            id: self.id,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role: Role::parse(&self.role).unwrap_or(Role::Agent),
+            active: self.active,
+            max_chats: self.max_chats,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, email, name, password_hash, role, active, max_chats";
+
+/// Finds a user by (already lower-cased) email.
+pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(db)
+        .await
+}
+
+/// Finds a user by id.
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Every user, admins first, then by name.
+pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users ORDER BY active DESC, role = 'admin' DESC, lower(name), email"
+    ))
+    .fetch_all(db)
+    .await
+}
+
+/// Number of users (0 means first start).
+pub async fn count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(db)
+        .await
+}
+
+/// Number of active admins (the last one may not be demoted or deactivated).
+pub async fn count_active_admins(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin' AND active")
+        .fetch_one(db)
+        .await
+}
+
+/// Fields of a new user.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+/// Inserts a user; `None` when the email is taken (unique index), so callers need no race-prone pre-check.
+pub async fn insert(db: impl PgExecutor<'_>, user: NewUser<'_>) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}"
+    ))
+    .bind(user.email)
+    .bind(user.name)
+    .bind(user.password_hash)
+    .bind(user.role.as_str())
+    .fetch_optional(db)
+    .await
+}
+
+/// Sets a user's role.
+pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: Role) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE users SET role = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(role.as_str())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Activates or deactivates a user (deactivation also makes them unavailable).
+pub async fn set_active(db: impl PgExecutor<'_>, id: Uuid, active: bool) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET active = $2, available = available AND $2, updated_at = now(),
+                deactivated_at = CASE WHEN $2 THEN NULL ELSE now() END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(active)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

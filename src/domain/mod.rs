@@ -1,0 +1,9 @@
+//! Domain rules: what Switchboard allows and what it does, independent of HTTP and UI.
+//! Functions here take a database pool and plain values; they know nothing of axum or Leptos.
+
+pub mod accounts;
+pub mod bootstrap;
+pub mod conversations;
+pub mod secrets;
+pub mod validate;
+pub mod visitors;

@@ -1,0 +1,34 @@
+//! Switchboard: a self-hosted live-chat system for customer support.
+//!
+//! One crate, two builds: with `ssr` it is the server (axum + Leptos SSR + Postgres),
+//! with `hydrate` it is the WASM bundle that makes the server-rendered pages interactive.
+//! Modules shared by both builds sit at the top (`api`, `error`, `model`, `ui`); server-only
+//! layers (`server`, `domain`, `db`) compile only with `ssr`. See docs/ARCHITECTURE.md.
+
+pub mod api;
+pub mod error;
+pub mod model;
+pub mod realtime;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the WASM bundle: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(ui::App);
+    // A marker for tests and tooling: the page is interactive from here on.
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

@@ -1,0 +1,114 @@
+//! Configuration from environment variables (documented in README.md).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything the server reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `SWITCHBOARD_ADDR`: where to listen (default 127.0.0.1:3000).
+    pub addr: SocketAddr,
+    /// `SWITCHBOARD_DATA_DIR`: embedded Postgres cluster and attachments (default ./data).
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: an existing database; unset means the embedded cluster.
+    pub database_url: Option<String>,
+    /// `SWITCHBOARD_ADMIN_EMAIL` / `SWITCHBOARD_ADMIN_PASSWORD`: first admin on first start.
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    /// `SWITCHBOARD_SITE_ROOT`: the built static site (default target/site, where cargo-leptos puts it).
+    pub site_root: PathBuf,
+    /// `SWITCHBOARD_PUBLIC_URL`: the URL people use (default http://ADDR); https makes cookies Secure.
+    pub public_url: String,
+    /// `SWITCHBOARD_SOCKET_TIMEOUT_SECS`: close WebSockets silent this long (default 60;
+    /// clients ping every 25 s).
+    pub socket_timeout: std::time::Duration,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("SWITCHBOARD_ADDR={0:?} is not a socket address like 127.0.0.1:3000")]
+    Addr(String),
+    #[error("SWITCHBOARD_PUBLIC_URL={0:?} must start with http:// or https://")]
+    PublicUrl(String),
+    #[error(
+        "SWITCHBOARD_SOCKET_TIMEOUT_SECS={0:?} must be a whole number of seconds from 30 to 3600"
+    )]
+    SocketTimeout(String),
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let addr_raw = var("SWITCHBOARD_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let addr: SocketAddr = addr_raw
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::Addr(addr_raw.clone()))?;
+        let public_url = var("SWITCHBOARD_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::PublicUrl(public_url));
+        }
+        let timeout_raw = var("SWITCHBOARD_SOCKET_TIMEOUT_SECS")
+            .unwrap_or_else(|| crate::realtime::protocol::SILENCE_TIMEOUT_SECS.to_string());
+        let socket_timeout = match timeout_raw.trim().parse::<u64>() {
+            Ok(n) if (30..=3600).contains(&n) => std::time::Duration::from_secs(n),
+            _ => return Err(ConfigError::SocketTimeout(timeout_raw)),
+        };
+        Ok(Config {
+            addr,
+            socket_timeout,
+            data_dir: var("SWITCHBOARD_DATA_DIR")
+                .unwrap_or_else(|| "./data".into())
+                .into(),
+            database_url: var("DATABASE_URL"),
+            admin_email: var("SWITCHBOARD_ADMIN_EMAIL"),
+            admin_password: var("SWITCHBOARD_ADMIN_PASSWORD"),
+            site_root: var("SWITCHBOARD_SITE_ROOT")
+                .unwrap_or_else(|| "target/site".into())
+                .into(),
+            public_url,
+        })
+    }
+
+    /// Whether cookies get the `Secure` attribute (served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// The URL with any password replaced by `***`, for error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
+}

@@ -1,0 +1,36 @@
+//! The axum router: health probes, the demo page, every Leptos page and server function,
+//! static files, and the middleware stack.
+
+use super::{middleware, pages, state::AppState};
+use crate::ui::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+
+/// Builds the application router (used by `main` and by the integration tests).
+pub fn build(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let ctx_state = state.clone();
+    Router::new()
+        .route("/healthz", get(pages::healthz))
+        .route("/readyz", get(pages::readyz))
+        .route("/demo", get(pages::demo))
+        .route("/ws", get(crate::realtime::socket::ws_handler))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx_state.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::page_guard,
+        ))
+        .layer(axum::middleware::from_fn(middleware::api_guard))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

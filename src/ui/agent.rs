@@ -1,0 +1,117 @@
+//! `/agent`: the agent dashboard (the "Agent workspace" issue fills it). It holds the live
+//! connection: its state, and who of the team is online.
+
+use crate::realtime::protocol::{ConnStatus, PresenceState, ServerFrame};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use uuid::Uuid;
+
+/// One online agent in the "Active agents" list.
+#[derive(Debug, Clone, PartialEq)]
+struct OnlineAgent {
+    id: Uuid,
+    name: String,
+    state: PresenceState,
+}
+
+/// Applies a server frame to the list of online agents.
+// Used by the hydrated page (and its tests); the server only renders the empty list.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn apply(list: &mut Vec<OnlineAgent>, frame: &ServerFrame) {
+    match frame {
+        // A new connection: the server follows the welcome with a full snapshot.
+        ServerFrame::Welcome { .. } => list.clear(),
+        ServerFrame::Presence {
+            user_id,
+            name,
+            state,
+        } => {
+            list.retain(|a| a.id != *user_id);
+            if *state != PresenceState::Offline {
+                list.push(OnlineAgent {
+                    id: *user_id,
+                    name: name.clone(),
+                    state: *state,
+                });
+                list.sort_by_key(|a| a.name.to_lowercase());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The dashboard's landing page.
+#[component]
+pub fn AgentHome() -> impl IntoView {
+    let status = RwSignal::new(ConnStatus::Connecting);
+    let agents = RwSignal::new(Vec::<OnlineAgent>::new());
+    #[cfg(feature = "hydrate")]
+    {
+        let conn = crate::realtime::client::Connection::start(None, status, move |frame| {
+            agents.update(|list| apply(list, &frame));
+        });
+        // The connection lives as long as the page; leaving the page ends it.
+        let conn = send_wrapper::SendWrapper::new(conn);
+        on_cleanup(move || drop(conn));
+    }
+    view! {
+        <Title text="Dashboard — Switchboard" />
+        <h1>"Conversations"</h1>
+        <p class="empty">"No conversations yet. Chats will appear here when visitors start them."</p>
+        <section class="card" aria-labelledby="active-agents-heading">
+            <h2 id="active-agents-heading">
+                "Active agents " <span class="badge">{move || agents.with(Vec::len)}</span>
+            </h2>
+            <p class="connection" role="status">{move || status.get().label()}</p>
+            <ul aria-label="Active agents" class="agents">
+                {move || {
+                    agents
+                        .get()
+                        .into_iter()
+                        .map(|a| {
+                            let state = match a.state {
+                                PresenceState::Online => "online",
+                                PresenceState::Idle => "idle",
+                                PresenceState::Offline => "offline",
+                            };
+                            view! {
+                                <li>
+                                    <span class=format!("presence {state}")></span>
+                                    {a.name}
+                                    " — "
+                                    {state}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presence_frames_maintain_the_list() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let p = |id, name: &str, state| ServerFrame::Presence {
+            user_id: id,
+            name: name.into(),
+            state,
+        };
+        let mut list = Vec::new();
+        apply(&mut list, &p(b, "Zoe", PresenceState::Online));
+        apply(&mut list, &p(a, "amy", PresenceState::Online));
+        assert_eq!(
+            list.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+            ["amy", "Zoe"]
+        );
+        apply(&mut list, &p(a, "amy", PresenceState::Idle));
+        assert_eq!(list[0].state, PresenceState::Idle);
+        apply(&mut list, &p(b, "Zoe", PresenceState::Offline));
+        assert_eq!(list.len(), 1);
+    }
+}

@@ -1,0 +1,113 @@
+//! Test helpers: the real router over a per-test database, driven with real HTTP requests.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::time::Duration;
+use switchboard::domain::accounts::create_user::create_user;
+use switchboard::model::{Role, UserInfo};
+use switchboard::server::{config::Config, router, state::AppState};
+use tower::ServiceExt;
+
+pub const HOST: &str = "switchboard.test";
+
+/// The application router on this test's database.
+pub fn app(pool: PgPool) -> Router {
+    app_with_socket_timeout(pool, Duration::from_secs(60))
+}
+
+/// The router with a given WebSocket silence timeout.
+pub fn app_with_socket_timeout(pool: PgPool, socket_timeout: Duration) -> Router {
+    let config = Config {
+        socket_timeout,
+        addr: "127.0.0.1:3000".parse().unwrap(),
+        data_dir: std::env::temp_dir(),
+        database_url: None,
+        admin_email: None,
+        admin_password: None,
+        site_root: "target/site".into(),
+        public_url: format!("http://{HOST}"),
+    };
+    router::build(AppState::new(pool, config))
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    /// The session cookie this response sets, as `name=value`.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("sb_session=") && !v.starts_with("sb_session=;"))
+            .map(|v| v.split(';').next().unwrap().to_string())
+    }
+}
+
+/// Sends a request through the router as if from `ip`.
+pub async fn send(app: &Router, mut req: Request<Body>, ip: [u8; 4]) -> Reply {
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).to_string(),
+    }
+}
+
+/// A same-origin form POST to a server function, with an optional session cookie.
+pub fn form_post(path: &str, form: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::post(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, format!("http://{HOST}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::from(form.to_string())).unwrap()
+}
+
+/// A GET of a page, with an optional session cookie.
+pub fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(path).header(header::HOST, HOST);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::empty()).unwrap()
+}
+
+/// Creates an account directly through the domain.
+pub async fn account(pool: &PgPool, email: &str, role: Role) -> UserInfo {
+    create_user(pool, None, "Test User", email, "correct-horse-1", role)
+        .await
+        .unwrap()
+}
+
+/// Posts the sign-in form (email already URL-encoded) from `ip`.
+pub async fn login(app: &Router, email: &str, password: &str, ip: [u8; 4]) -> Reply {
+    let form = format!("email={email}&password={password}");
+    send(app, form_post("/api/login", &form, None), ip).await
+}
+
+/// Signs in through `/api/login` and returns the session cookie.
+pub async fn sign_in(app: &Router, email: &str) -> String {
+    let r = login(app, email, "correct-horse-1", [10, 0, 0, 1]).await;
+    assert_eq!(r.status, StatusCode::OK, "sign-in failed: {}", r.body);
+    r.session_cookie().expect("a session cookie")
+}
