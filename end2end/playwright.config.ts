@@ -4,6 +4,7 @@ import { defineConfig } from "@playwright/test";
 
 const port = process.env.E2E_PORT ?? "3210";
 export const baseURL = `http://127.0.0.1:${port}`;
+const hostPort = process.env.E2E_HOST_PORT ?? "3211";
 
 export default defineConfig({
   testDir: "./tests",
@@ -30,13 +31,22 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: "bash ./serve.sh",
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { E2E_PORT: port },
-  },
+  webServer: [
+    {
+      command: "bash ./serve.sh",
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { E2E_PORT: port },
+    },
+    {
+      // The customer's site, on another origin.
+      command: "node ./host-server.mjs",
+      url: `http://127.0.0.1:${hostPort}/healthz`,
+      reuseExistingServer: false,
+      env: { E2E_HOST_PORT: hostPort },
+    },
+  ],
 });

@@ -18,8 +18,8 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Entry point of the WASM bundle: hydrates the server-rendered page.
-#[cfg(feature = "hydrate")]
+/// Entry point of the staff WASM bundle: hydrates the server-rendered page.
+#[cfg(all(feature = "hydrate", not(feature = "widget")))]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
@@ -29,6 +29,22 @@ pub fn hydrate() {
         .and_then(|w| w.document())
         .and_then(|d| d.body())
     {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
+/// Entry point of the widget's own WASM bundle (feature `widget`): hydrates `/widget/KEY`.
+#[cfg(feature = "widget")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    use leptos::prelude::*;
+    console_error_panic_hook::set_once();
+    let Some(boot) = ui::widget::boot_from_page() else {
+        leptos::logging::error!("switchboard widget: settings missing from the page");
+        return;
+    };
+    leptos::mount::hydrate_body(move || view! { <ui::widget::WidgetApp boot /> });
+    if let Some(body) = document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
     }
 }

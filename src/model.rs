@@ -46,3 +46,56 @@ pub struct UserInfo {
     pub active: bool,
     pub max_chats: i32,
 }
+
+/// One pre-chat field's settings: shown or not, required or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldRule {
+    pub show: bool,
+    pub required: bool,
+}
+
+/// Which pre-chat fields show and which are required (`sites.prechat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreChat {
+    pub name: FieldRule,
+    pub email: FieldRule,
+    pub phone: FieldRule,
+}
+
+impl Default for PreChat {
+    /// Name required; email and phone shown and optional.
+    fn default() -> Self {
+        let optional = FieldRule {
+            show: true,
+            required: false,
+        };
+        PreChat {
+            name: FieldRule {
+                show: true,
+                required: true,
+            },
+            email: optional,
+            phone: optional,
+        }
+    }
+}
+
+/// What the widget shows before a chat starts: the site's look and its pre-chat form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetSettings {
+    pub site_name: String,
+    pub title: String,
+    pub welcome: String,
+    pub color: String,
+    /// "left" or "right".
+    pub position: String,
+    pub guest_mode: bool,
+    pub prechat: PreChat,
+}
+
+/// A visitor's current conversation, found from their device token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumedChat {
+    pub conversation_id: Uuid,
+    pub visitor_name: String,
+}

@@ -1,6 +1,7 @@
 //! Server functions the visitor widget calls (it runs same-origin, in its iframe).
 
 use crate::error::AppError;
+use crate::model::ResumedChat;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -43,4 +44,19 @@ pub async fn start_chat(
             Err(AppError::Internal)
         }
     }
+}
+
+/// The conversation a returning visitor's device token leads back to (`None`: start anew).
+#[server(endpoint = "widget/resume")]
+pub async fn resume_chat(
+    site_key: String,
+    visitor_token: String,
+) -> Result<Option<ResumedChat>, AppError> {
+    let state = crate::server::auth::state()?;
+    crate::domain::widget::resume(&state.pool, &site_key, &visitor_token)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "resuming a chat failed");
+            AppError::Internal
+        })
 }

@@ -204,3 +204,37 @@ pub async fn agent_can_see_site(
     .fetch_one(db)
     .await
 }
+
+/// A contact's most recent conversation on a site (the one a returning visitor sees).
+pub async fn latest_for_contact(
+    db: impl PgExecutor<'_>,
+    site_id: Uuid,
+    contact_id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM conversations WHERE site_id = $1 AND contact_id = $2
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(site_id)
+    .bind(contact_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Makes `agent` the assignee of a conversation nobody has taken yet (status active).
+/// Returns whether it did: a concurrent claim by another agent wins cleanly.
+pub async fn claim_if_unassigned(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    agent: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE conversations SET assignee_id = $2, status = 'active', updated_at = now()
+         WHERE id = $1 AND assignee_id IS NULL",
+    )
+    .bind(id)
+    .bind(agent)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -60,3 +60,51 @@ pub async fn chat_settings(
     .fetch_optional(db)
     .await
 }
+
+/// What the widget needs to know about a site.
+#[derive(Debug, Clone, FromRow)]
+pub struct WidgetRow {
+    pub id: Uuid,
+    pub name: String,
+    pub appearance: serde_json::Value,
+    pub guest_mode: bool,
+    pub prechat: serde_json::Value,
+    pub allowed_origins: Vec<String>,
+}
+
+/// The widget settings of a live (not archived) site, by its public key.
+pub async fn widget(db: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<WidgetRow>> {
+    sqlx::query_as(
+        "SELECT id, name, appearance, guest_mode, prechat, allowed_origins
+         FROM sites WHERE key = $1 AND archived_at IS NULL",
+    )
+    .bind(key)
+    .fetch_optional(db)
+    .await
+}
+
+/// Replaces a site's allowed origins (empty = any origin).
+pub async fn set_allowed_origins(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    origins: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sites SET allowed_origins = $2, version = version + 1, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(origins)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Turns guest mode on or off.
+pub async fn set_guest_mode(db: impl PgExecutor<'_>, id: Uuid, on: bool) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sites SET guest_mode = $2, version = version + 1, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(on)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -7,3 +7,4 @@ pub mod conversations;
 pub mod secrets;
 pub mod validate;
 pub mod visitors;
+pub mod widget;

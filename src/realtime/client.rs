@@ -6,23 +6,49 @@
 //! - Remembers the last sequence applied per subscription and resumes from it after every
 //!   reconnect, so the server replays exactly what was missed.
 //! - Says `hello` with the visitor token, when it has one (agents use their cookie).
+//! - Keeps every `Send` in an outbox, in order, until the server says it is stored (`sent`):
+//!   what is written while offline goes out on reconnect, and a send whose answer was lost
+//!   goes out again with the same idempotency key (stored once). Typing and read marks are
+//!   ephemeral: written only while connected.
 
-use super::protocol::{encode_client, ClientFrame, ServerFrame, HEARTBEAT_SECS};
+use super::protocol::{encode_client, ClientFrame, ErrorCode, ServerFrame, HEARTBEAT_SECS};
 use futures_util::future::{select, Either};
 use futures_util::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use uuid::Uuid;
 
 pub use super::protocol::{backoff_ms, ConnStatus};
 
+/// A frame waiting to be written; `written` is per connection (reset on reconnect).
+struct Outgoing {
+    frame: ClientFrame,
+    written: bool,
+}
+
 struct Shared {
     stopped: Cell<bool>,
+    connected: Cell<bool>,
     cursors: RefCell<HashMap<Uuid, i64>>,
     wake: RefCell<Option<futures_channel::oneshot::Sender<()>>>,
+    /// Sends not yet confirmed, oldest first.
+    outbox: RefCell<VecDeque<Outgoing>>,
+    /// Ephemeral frames for the current connection.
+    ephemeral: RefCell<Vec<ClientFrame>>,
+    /// Tells the running connection that there is something to write. Unbounded, but it
+    /// carries only wake-ups, at most one per user action.
+    kick: RefCell<Option<futures_channel::mpsc::UnboundedSender<()>>>,
+}
+
+impl Shared {
+    fn kick(&self) {
+        if let Some(tx) = self.kick.borrow().as_ref() {
+            let _ = tx.unbounded_send(());
+        }
+    }
 }
 
 /// A running connection; dropping it (or calling [`Connection::stop`]) ends it.
@@ -41,8 +67,12 @@ impl Connection {
     ) -> Connection {
         let shared = Rc::new(Shared {
             stopped: Cell::new(false),
+            connected: Cell::new(false),
             cursors: RefCell::new(HashMap::new()),
             wake: RefCell::new(None),
+            outbox: RefCell::new(VecDeque::new()),
+            ephemeral: RefCell::new(Vec::new()),
+            kick: RefCell::new(None),
         });
         // Back online, or back in view: retry now instead of waiting out the backoff.
         let wake = {
@@ -90,6 +120,29 @@ impl Connection {
             .insert(conversation, after_seq);
     }
 
+    /// Queues a message send: written now if connected, else on reconnect; kept until the
+    /// server confirms it (`sent`) or refuses it for good (an error naming its key).
+    pub fn send(&self, frame: ClientFrame) {
+        self.shared.outbox.borrow_mut().push_back(Outgoing {
+            frame,
+            written: false,
+        });
+        self.shared.kick();
+    }
+
+    /// Writes a frame that only matters now (typing, read marks); dropped when offline.
+    pub fn send_now(&self, frame: ClientFrame) {
+        if self.shared.connected.get() {
+            self.shared.ephemeral.borrow_mut().push(frame);
+            self.shared.kick();
+        }
+    }
+
+    /// Whether the socket is open and welcomed.
+    pub fn is_connected(&self) -> bool {
+        self.shared.connected.get()
+    }
+
     /// Ends the connection for good.
     pub fn stop(&self) {
         self.shared.stopped.set(true);
@@ -103,6 +156,47 @@ impl Drop for Connection {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Drops confirmed or finally refused sends from the outbox; a rate-limited one is kept and
+/// written again later.
+fn settle(shared: &Shared, frame: &ServerFrame) {
+    let done = |f: &ClientFrame, k: &str| matches!(f, ClientFrame::Send { key, .. } if key == k);
+    match frame {
+        ServerFrame::Sent { key, .. } => {
+            shared.outbox.borrow_mut().retain(|o| !done(&o.frame, key))
+        }
+        ServerFrame::Error {
+            key: Some(key),
+            code,
+            retry_after_ms,
+            ..
+        } => {
+            if *code == ErrorCode::RateLimited {
+                for o in shared.outbox.borrow_mut().iter_mut() {
+                    if done(&o.frame, key) {
+                        o.written = false;
+                    }
+                }
+                if let Some(tx) = shared.kick.borrow().clone() {
+                    let wait = retry_after_ms.unwrap_or(1000).min(30_000) as u32;
+                    wasm_bindgen_futures::spawn_local(async move {
+                        gloo_timers::future::TimeoutFuture::new(wait).await;
+                        let _ = tx.unbounded_send(());
+                    });
+                }
+            } else {
+                shared.outbox.borrow_mut().retain(|o| !done(&o.frame, key));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What wakes the writer half of a connection.
+enum Wake {
+    Beat,
+    Write,
 }
 
 async fn run(
@@ -132,9 +226,20 @@ async fn run(
             for f in first {
                 open = open && tx.send(Message::Text(encode_client(&f))).await.is_ok();
             }
-            let mut heartbeat = gloo_timers::future::IntervalStream::new(HEARTBEAT_SECS * 1000);
+            // A new connection: every unconfirmed send goes out again, in order.
+            for o in shared.outbox.borrow_mut().iter_mut() {
+                o.written = false;
+            }
+            shared.ephemeral.borrow_mut().clear();
+            let (kick_tx, kick_rx) = futures_channel::mpsc::unbounded::<()>();
+            *shared.kick.borrow_mut() = Some(kick_tx);
+            let heartbeat = gloo_timers::future::IntervalStream::new(HEARTBEAT_SECS * 1000);
+            let mut wakes = futures_util::stream::select(
+                heartbeat.map(|_| Wake::Beat),
+                kick_rx.map(|_| Wake::Write),
+            );
             while open && !shared.stopped.get() {
-                match select(rx.next(), heartbeat.next()).await {
+                match select(rx.next(), wakes.next()).await {
                     Either::Left((Some(Ok(Message::Text(text))), _)) => {
                         let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else {
                             continue;
@@ -142,7 +247,9 @@ async fn run(
                         match &frame {
                             ServerFrame::Welcome { .. } => {
                                 attempt = 0;
+                                shared.connected.set(true);
                                 status.set(ConnStatus::Online);
+                                shared.kick();
                             }
                             ServerFrame::Event(e) => {
                                 let mut cursors = shared.cursors.borrow_mut();
@@ -150,20 +257,42 @@ async fn run(
                                     *c = (*c).max(e.seq);
                                 }
                             }
-                            _ => {}
+                            _ => settle(&shared, &frame),
                         }
                         on_frame(frame);
                     }
                     Either::Left((Some(Ok(Message::Bytes(_))), _)) => {}
                     Either::Left(_) => open = false,
-                    Either::Right(_) => {
+                    Either::Right((Some(Wake::Beat), _)) => {
                         open = tx
                             .send(Message::Text(encode_client(&ClientFrame::Ping)))
                             .await
                             .is_ok();
                     }
+                    Either::Right((Some(Wake::Write), _)) if shared.connected.get() => {
+                        let now: Vec<ClientFrame> =
+                            shared.ephemeral.borrow_mut().drain(..).collect();
+                        let queued: Vec<ClientFrame> = shared
+                            .outbox
+                            .borrow_mut()
+                            .iter_mut()
+                            .filter(|o| !o.written)
+                            .map(|o| {
+                                o.written = true;
+                                o.frame.clone()
+                            })
+                            .collect();
+                        for f in queued.iter().chain(now.iter()) {
+                            if open {
+                                open = tx.send(Message::Text(encode_client(f))).await.is_ok();
+                            }
+                        }
+                    }
+                    Either::Right(_) => {}
                 }
             }
+            shared.connected.set(false);
+            shared.kick.borrow_mut().take();
             let _ = tx.close().await;
         }
         if shared.stopped.get() {

@@ -410,6 +410,9 @@ impl Session {
         match send_message(&self.state.pool, &viewer, conversation, &key, &body, note).await {
             Ok(sent) => {
                 let duplicate = sent.event.is_none();
+                if let Some(joined) = sent.joined {
+                    self.rt().hub.publish(joined);
+                }
                 if let Some(event) = sent.event {
                     self.rt().hub.publish(event);
                 }

@@ -8,6 +8,7 @@ pub mod middleware;
 pub mod pages;
 pub mod router;
 pub mod state;
+pub mod widget;
 
 use config::Config;
 use embedded_pg::EmbeddedPostgres;

@@ -25,7 +25,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// `/demo`: a sample host page, as a customer's site would be, for the first site.
-/// It will carry the widget's script tag (issue "Visitor widget").
+/// It embeds the widget exactly as a customer's page would.
 pub async fn demo(State(state): State<AppState>) -> impl IntoResponse {
     let site = crate::db::sites::first(&state.pool).await.ok().flatten();
     let (name, key) = site
@@ -45,6 +45,8 @@ pub async fn demo(State(state): State<AppState>) -> impl IntoResponse {
 <p>This page stands for a customer's website. It embeds the chat widget of the site
 <strong>{name}</strong> (site key <code>{key}</code>) with one script tag:</p>
 <pre><code>&lt;script src="/widget.js" data-site="{key}" async&gt;&lt;/script&gt;</code></pre>
+<p>The chat button sits at the bottom right of this page.</p>
+<script src="/widget.js" data-site="{key}" async></script>
 </body>
 </html>"#
     ))

@@ -19,6 +19,8 @@ pub fn build(state: AppState) -> Router {
         .route("/readyz", get(pages::readyz))
         .route("/demo", get(pages::demo))
         .route("/ws", get(crate::realtime::socket::ws_handler))
+        .route("/widget/{key}", get(super::widget::page))
+        .route("/widget/{key}/config", get(super::widget::config))
         .leptos_routes_with_context(
             &state,
             routes,

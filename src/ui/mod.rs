@@ -6,5 +6,6 @@ mod agent;
 mod app;
 mod layout;
 mod login;
+pub mod widget;
 
 pub use app::{shell, App};

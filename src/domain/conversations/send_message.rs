@@ -1,6 +1,9 @@
 //! Sending a message: validated, stored once per idempotency key, appended to the log.
 
-use super::{append_event::store_event, ConversationError, Viewer};
+use super::{
+    append_event::{append_event, store_event},
+    ConversationError, Viewer,
+};
 use crate::db::{self, conversations::NewMessage, Pool};
 use crate::realtime::protocol::{clean_body, Event, EventKind};
 use uuid::Uuid;
@@ -12,6 +15,9 @@ pub struct Sent {
     pub seq: i64,
     /// The new event to publish; `None` when the key had been stored before (a retry).
     pub event: Option<Event>,
+    /// An agent's first reply to an unassigned conversation makes them its agent: the
+    /// `assigned` event to publish before the message.
+    pub joined: Option<Event>,
 }
 
 /// Stores a message by `viewer` (whose access the caller has checked). A retry with the same
@@ -39,6 +45,7 @@ pub async fn send_message(
             message_id,
             seq,
             event: None,
+            joined: None,
         });
     }
     let author = viewer.author();
@@ -47,6 +54,20 @@ pub async fn send_message(
         Viewer::Agent { user_id, .. } => ("agent", Some(*user_id), None),
     };
     let mut tx = pool.begin().await?;
+    let joined = match viewer {
+        Viewer::Agent { user_id, name } if !note => {
+            if db::conversations::claim_if_unassigned(&mut *tx, conversation_id, *user_id).await? {
+                let kind = EventKind::Assigned {
+                    agent_id: Some(*user_id),
+                    agent_name: Some(name.clone()),
+                };
+                Some(append_event(&mut tx, conversation_id, kind).await?)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
     let seq = db::conversations::next_seq(&mut *tx, conversation_id).await?;
     let inserted = db::conversations::insert_message(
         &mut *tx,
@@ -72,6 +93,7 @@ pub async fn send_message(
             message_id,
             seq,
             event: None,
+            joined: None,
         });
     };
     // The message row took `seq`; the event row records it under the same number.
@@ -88,5 +110,6 @@ pub async fn send_message(
         message_id,
         seq,
         event: Some(event),
+        joined,
     })
 }

@@ -5,7 +5,7 @@
 use super::start_conversation::start_conversation;
 use crate::db::{self, Pool};
 use crate::domain::{validate, visitors};
-use serde::Deserialize;
+use crate::model::{FieldRule as Field, PreChat};
 use uuid::Uuid;
 
 /// Why a chat could not start.
@@ -22,40 +22,6 @@ pub enum StartChatError {
     },
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
-}
-
-/// One pre-chat field's settings.
-#[derive(Debug, Clone, Copy, Deserialize)]
-struct Field {
-    show: bool,
-    required: bool,
-}
-
-/// Which pre-chat fields show and which are required (sites.prechat).
-#[derive(Debug, Clone, Copy, Deserialize)]
-struct PreChat {
-    name: Field,
-    email: Field,
-    phone: Field,
-}
-
-impl Default for PreChat {
-    fn default() -> Self {
-        PreChat {
-            name: Field {
-                show: true,
-                required: true,
-            },
-            email: Field {
-                show: true,
-                required: false,
-            },
-            phone: Field {
-                show: true,
-                required: false,
-            },
-        }
-    }
 }
 
 /// A started chat: the token the widget keeps, and the conversation.

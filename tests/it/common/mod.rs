@@ -1,5 +1,4 @@
 //! Test helpers: the real router over a per-test database, driven with real HTTP requests.
-#![allow(dead_code)]
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;

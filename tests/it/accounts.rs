@@ -1,10 +1,7 @@
 //! Accounts through the real router on a real (per-test) Postgres database: sign-in, cookies,
 //! lockout, role gating, deactivation, cross-site refusal, and bad bodies.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use http::{header, StatusCode};
 use sqlx::PgPool;
 use switchboard::model::Role;

@@ -1,9 +1,6 @@
 //! The realtime core over real sockets and the real Postgres: idempotent sends, resume after
 //! a kill and after a server restart, access checks at subscribe, bad frames, slow consumers,
 //! typing, receipts, presence, notes and rate limits.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
@@ -33,7 +30,7 @@ impl Drop for Server {
 }
 
 async fn serve(pool: PgPool) -> Server {
-    serve_app(common::app(pool)).await
+    serve_app(crate::common::app(pool)).await
 }
 
 async fn serve_app(app: axum::Router) -> Server {
@@ -171,7 +168,7 @@ async fn world(pool: &PgPool) -> World {
         .await
         .unwrap()
         .id;
-    let agent = common::account(
+    let agent = crate::common::account(
         pool,
         &format!("{}@example.com", Uuid::new_v4()),
         Role::Agent,
@@ -307,9 +304,10 @@ async fn resume_works_across_a_server_restart(pool: PgPool) {
     let server = serve(pool.clone()).await; // a new process-equivalent: fresh hub, same database
     let mut v = Client::visitor(server.addr, &w.visitor_token).await;
     v.subscribe(w.conv, last).await;
+    // The agent's first reply assigned the conversation (`last + 1`); the messages follow.
     for i in 0..50 {
         let (seq, body) = v.next_message().await;
-        assert_eq!((seq, body), (last + 1 + i, format!("m{i}")));
+        assert_eq!((seq, body), (last + 2 + i, format!("m{i}")));
     }
     v.quiet(300).await;
 }
@@ -703,7 +701,7 @@ async fn a_flooding_visitor_is_rate_limited_with_a_clear_error(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn agents_see_who_is_online_when_they_connect_and_when_it_changes(pool: PgPool) {
     let w = world(&pool).await;
-    let second = common::account(&pool, "second@example.com", Role::Agent).await;
+    let second = crate::common::account(&pool, "second@example.com", Role::Agent).await;
     let second_cookie = cookie_for(&pool, second.id).await;
     let server = serve(pool.clone()).await;
     let mut first = Client::agent(server.addr, &w.agent_cookie).await;
@@ -734,7 +732,7 @@ async fn agents_see_who_is_online_when_they_connect_and_when_it_changes(pool: Pg
 async fn a_silent_socket_is_closed_and_a_pinging_one_is_not(pool: PgPool) {
     let w = world(&pool).await;
     // The timeout is configurable (default 60 s); 1 s keeps this test short.
-    let server = serve_app(common::app_with_socket_timeout(
+    let server = serve_app(crate::common::app_with_socket_timeout(
         pool.clone(),
         Duration::from_secs(1),
     ))
@@ -767,7 +765,7 @@ async fn a_silent_socket_is_closed_and_a_pinging_one_is_not(pool: PgPool) {
 async fn deactivating_an_agent_closes_their_open_sockets(pool: PgPool) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let w = world(&pool).await;
-    let admin = common::account(&pool, "boss@example.com", Role::Admin).await;
+    let admin = crate::common::account(&pool, "boss@example.com", Role::Admin).await;
     let admin_cookie = cookie_for(&pool, admin.id).await;
     let server = serve(pool.clone()).await;
     let mut agent = Client::agent(server.addr, &w.agent_cookie).await;
@@ -812,4 +810,36 @@ async fn deactivating_an_agent_closes_their_open_sockets(pool: PgPool) {
             ..
         }
     ));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_agents_first_reply_assigns_the_conversation(pool: PgPool) {
+    let w = world(&pool).await;
+    let server = serve(pool.clone()).await;
+    let mut v = Client::visitor(server.addr, &w.visitor_token).await;
+    let last = v.subscribe(w.conv, 0).await;
+    let mut agent = Client::agent(server.addr, &w.agent_cookie).await;
+    agent.say(w.conv, "a1", "hello").await;
+    // The visitor learns who joined before the first reply arrives.
+    let assigned = loop {
+        if let ServerFrame::Event(e) = v.recv().await {
+            break e;
+        }
+    };
+    assert_eq!(assigned.seq, last + 1);
+    assert!(
+        matches!(&assigned.kind, EventKind::Assigned { agent_id: Some(id), .. } if *id == w.agent),
+        "{assigned:?}"
+    );
+    assert_eq!(v.next_message().await, (last + 2, "hello".to_string()));
+    // Later replies assign nothing again: the next message is the very next event.
+    agent.say(w.conv, "a2", "again").await;
+    assert_eq!(v.next_message().await, (last + 3, "again".to_string()));
+    let (status, assignee): (String, Option<Uuid>) =
+        sqlx::query_as("SELECT status, assignee_id FROM conversations WHERE id = $1")
+            .bind(w.conv)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), assignee), ("active", Some(w.agent)));
 }

@@ -1,6 +1,5 @@
 //! The `switchboard` binary as an operator runs it: bad DATABASE_URL, and the embedded
 //! Postgres default (created, used, stopped cleanly on SIGTERM, reused on the next start).
-#![cfg(feature = "ssr")]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -1,0 +1,187 @@
+// The visitor widget on a customer's page of another origin: the loader, the pre-chat form,
+// waiting, a live two-way conversation with typing and receipts, messages written while the
+// network is down, and the same conversation in a new browser context with the same storage.
+import { test, expect, Page, FrameLocator, WebSocketRoute } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { ADMIN, signIn } from "./helpers";
+import { baseURL } from "../playwright.config";
+
+const hostURL = `http://127.0.0.1:${process.env.E2E_HOST_PORT ?? "3211"}`;
+const dbURL = `${process.env.E2E_DATABASE_SERVER ?? "postgres://postgres@127.0.0.1:5432"}/switchboard_e2e_${process.env.E2E_PORT ?? "3210"}`;
+
+/** The demo site's key, as its /demo page embeds it. */
+async function siteKey(page: Page): Promise<string> {
+  const html = await (await page.request.get(`${baseURL}/demo`)).text();
+  return /data-site="([^"]+)"/.exec(html)![1];
+}
+
+/** A query on the test's own database (the agent inbox is issue "Agent workspace"). */
+function sql(query: string): string {
+  return execFileSync("psql", [dbURL, "-Atc", query], { encoding: "utf8" }).trim();
+}
+
+/** Opens the host page, clicks the launcher and waits for the hydrated widget. */
+async function openWidget(page: Page, key: string): Promise<FrameLocator> {
+  await page.goto(`${hostURL}/?site=${key}&server=${encodeURIComponent(baseURL)}`);
+  await page.getByRole("button", { name: "Open chat" }).click();
+  const chat = page.frameLocator('iframe[title="Chat"]');
+  await expect(chat.locator('body[data-hydrated="true"]')).toHaveCount(1, { timeout: 30_000 });
+  return chat;
+}
+
+/** An agent's socket in their signed-in page: frames land in window.__frames. */
+async function agentSocket(page: Page, conversation: string) {
+  await page.evaluate((conversation) => {
+    const w = window as any;
+    w.__frames = [];
+    w.__ws = new WebSocket(location.origin.replace("http", "ws") + "/ws");
+    w.__ws.onmessage = (e: MessageEvent) => w.__frames.push(JSON.parse(e.data));
+    return new Promise((ok) => {
+      w.__ws.onopen = () => {
+        w.__ws.send(JSON.stringify({ type: "subscribe", conversation_id: conversation, after_seq: 0 }));
+        ok(null);
+      };
+    });
+  }, conversation);
+  return {
+    send: (frame: object) => page.evaluate((f) => (window as any).__ws.send(JSON.stringify(f)), frame),
+    frames: () => page.evaluate(() => (window as any).__frames as any[]),
+  };
+}
+
+test("a visitor on another origin chats live with an agent, offline writes included", async ({ page, browser, context }) => {
+  const key = await siteKey(page);
+  // Let the test cut the widget's socket (context-wide: the widget lives in a cross-origin iframe).
+  let refuse = false;
+  let current: WebSocketRoute | undefined;
+  await context.routeWebSocket(/\/ws$/, (ws) => {
+    if (refuse) return ws.close();
+    ws.connectToServer();
+    current = ws;
+  });
+
+  const chat = await openWidget(page, key);
+  const start = chat.getByRole("button", { name: "Start Chat" });
+  await expect(chat.getByLabel("Name")).toBeVisible();
+
+  // Bad input: inline errors, nothing started.
+  await start.click();
+  await expect(chat.getByText("Name is required.")).toBeVisible();
+  await chat.getByLabel("Name").fill("Vera Visitor");
+  await chat.getByLabel("Email").fill("not-an-email");
+  await start.click();
+  await expect(chat.getByLabel("Email")).toHaveAttribute("aria-invalid", "true");
+  await chat.getByLabel("Email").fill("vera@example.com");
+  await chat.getByLabel("Phone").fill("12-34");
+  await start.click();
+  await expect(chat.getByText("Enter a phone number of 7 to 20 digits")).toBeVisible();
+  await chat.getByLabel("Phone").fill("+44 20 7946 0958");
+  await start.click();
+
+  // Waiting until an agent joins.
+  await expect(chat.getByText("Waiting for support staff...")).toBeVisible();
+  await expect(chat.getByText("Status: Connecting...")).toBeVisible();
+  const box = chat.getByLabel("Message");
+  await box.fill("Hello, is anyone there? See https://example.com/order/42");
+  await box.press("Enter");
+  const mine = chat.getByRole("listitem").filter({ hasText: "Hello, is anyone there?" });
+  await expect(mine).toHaveAttribute("data-state", "sent");
+  await expect(mine.getByRole("link", { name: "https://example.com/order/42" })).toBeVisible();
+  // Markup is text, never HTML.
+  await box.fill("<b>bold?</b>");
+  await chat.getByRole("button", { name: "Send" }).click();
+  await expect(chat.getByText("<b>bold?</b>")).toBeVisible();
+
+  // The token stays with the host page, not with the iframe's origin.
+  const stored = await page.evaluate((k) => localStorage.getItem(`switchboard:${k}:token`), key);
+  expect(stored).toBeTruthy();
+
+  // An agent (second browser context) picks it up.
+  const conversation = sql("SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1");
+  const agentCtx = await browser.newContext();
+  const agentPage = await agentCtx.newPage();
+  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  const agent = await agentSocket(agentPage, conversation);
+  await expect.poll(async () => (await agent.frames()).filter((f) => f.type === "event" && f.kind === "message").length).toBe(2);
+
+  await agent.send({ type: "typing", conversation_id: conversation });
+  await expect(chat.getByText("Administrator is typing…")).toBeVisible();
+  await agent.send({ type: "send", conversation_id: conversation, key: "agent-1", body: "Hi Vera, I am here." });
+  await expect(chat.getByText("Hi Vera, I am here.")).toBeVisible();
+  await expect(chat.getByText("Waiting for support staff...")).toBeHidden();
+  await expect(chat.locator(".sbw-agent")).toContainText("Administrator");
+  // The panel is open: the visitor's side reports delivered and read.
+  await expect.poll(async () => (await agent.frames()).some((f) => f.type === "event" && f.kind === "read" && f.by === "visitor")).toBe(true);
+  // The agent reads the visitor's messages: the visitor sees "read".
+  const lastVisitorSeq = Number(sql(`SELECT max(seq) FROM messages WHERE conversation_id = '${conversation}' AND author_kind = 'visitor'`));
+  await agent.send({ type: "read", conversation_id: conversation, up_to_seq: lastVisitorSeq });
+  await expect(mine).toHaveAttribute("data-state", "read");
+  // The visitor types: the agent sees it.
+  await box.pressSequentially("ok");
+  await expect.poll(async () => (await agent.frames()).some((f) => f.type === "typing" && f.author.side === "visitor")).toBe(true);
+  await box.fill("");
+
+  // The network drops: what the visitor writes is kept, in order, as "sending".
+  refuse = true;
+  await current!.close();
+  await expect(chat.getByText("Reconnecting…", { exact: false })).toBeVisible();
+  for (const text of ["Offline one", "Offline two", "Offline three"]) {
+    await box.fill(text);
+    await box.press("Enter");
+  }
+  for (const text of ["Offline one", "Offline two", "Offline three"]) {
+    await expect(chat.getByRole("listitem").filter({ hasText: text })).toHaveAttribute("data-state", "sending");
+  }
+  // Back online: sent once each, in the order written.
+  refuse = false;
+  await context.setOffline(true);
+  await context.setOffline(false);
+  for (const text of ["Offline one", "Offline two", "Offline three"]) {
+    await expect(chat.getByRole("listitem").filter({ hasText: text })).toHaveAttribute("data-state", /sent|delivered|read/, { timeout: 15_000 });
+  }
+  const stored3 = sql(`SELECT string_agg(body, '|' ORDER BY seq) FROM messages WHERE conversation_id = '${conversation}' AND body LIKE 'Offline%'`);
+  expect(stored3).toBe("Offline one|Offline two|Offline three");
+
+  // Tomorrow, a new browser context with the same storage: the same conversation.
+  const state = await context.storageState();
+  const again = await browser.newContext({ storageState: state });
+  const page2 = await again.newPage();
+  const chat2 = await openWidget(page2, key);
+  await expect(chat2.getByText("Hi Vera, I am here.")).toBeVisible();
+  await expect(chat2.getByText("Offline three")).toBeVisible();
+  await expect(chat2.getByLabel("Name")).toHaveCount(0);
+
+  // Escape closes the panel and gives focus back to the launcher.
+  await chat2.getByLabel("Message").focus();
+  await page2.keyboard.press("Escape");
+  await expect(page2.locator("iframe[title='Chat']")).toBeHidden();
+  await expect(page2.getByRole("button", { name: "Open chat" })).toBeFocused();
+  await again.close();
+  await agentCtx.close();
+});
+
+test("a page on an origin the site does not allow gets no widget and a console message", async ({ page }) => {
+  const key = await siteKey(page);
+  sql(`UPDATE sites SET allowed_origins = '{https://only.example}' WHERE key = '${key}'`);
+  try {
+    const messages: string[] = [];
+    page.on("console", (m) => messages.push(m.text()));
+    await page.goto(`${hostURL}/?site=${key}&server=${encodeURIComponent(baseURL)}`);
+    await expect.poll(() => messages.some((m) => m.includes("does not allow the chat widget"))).toBe(true);
+    await expect(page.getByRole("button", { name: "Open chat" })).toHaveCount(0);
+  } finally {
+    sql(`UPDATE sites SET allowed_origins = '{}' WHERE key = '${key}'`);
+  }
+});
+
+test("with guest mode off, an unidentified visitor is asked to sign in", async ({ page }) => {
+  const key = await siteKey(page);
+  sql(`UPDATE sites SET guest_mode = false WHERE key = '${key}'`);
+  try {
+    const chat = await openWidget(page, key);
+    await expect(chat.getByText("Please sign in to chat with us.")).toBeVisible();
+    await expect(chat.getByRole("button", { name: "Start Chat" })).toHaveCount(0);
+  } finally {
+    sql(`UPDATE sites SET guest_mode = true WHERE key = '${key}'`);
+  }
+});

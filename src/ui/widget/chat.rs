@@ -1,0 +1,298 @@
+//! The conversation: waiting for an agent, then two-way messages with typing indicators and
+//! each own message's state (sending / sent / delivered / read).
+//!
+//! Every message goes through the connection's outbox (`realtime::client`), so what the
+//! visitor writes while offline is kept, in order, shown as "sending", and sent on reconnect.
+
+use super::host::Host;
+use super::model::{linkify, ChatModel, Msg, MsgState, Piece};
+use super::text;
+use crate::realtime::protocol::{ConnStatus, PresenceState};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// The open conversation of a visitor.
+#[component]
+pub fn Chat(
+    host: Host,
+    conversation_id: Uuid,
+    visitor_token: String,
+    /// Whether the panel is open (read marks and the unread count depend on it).
+    open: RwSignal<bool>,
+) -> impl IntoView {
+    let model = RwSignal::new(ChatModel::new(conversation_id));
+    let typing = RwSignal::new(None::<String>);
+    let status = RwSignal::new(ConnStatus::Connecting);
+    let draft = RwSignal::new(String::new());
+    let unread = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    let conn = client::start(
+        host.clone(),
+        conversation_id,
+        visitor_token,
+        model,
+        typing,
+        status,
+        open,
+        unread,
+    );
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (&host, visitor_token, unread, open);
+
+    let send = move || {
+        let body = draft.get_untracked();
+        if body.trim().is_empty() {
+            return;
+        }
+        draft.set(String::new());
+        #[cfg(feature = "hydrate")]
+        client::send(&conn, model, body);
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        // Enter sends; Shift+Enter is a new line.
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            send();
+        }
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        draft.set(event_target_value(&ev));
+        #[cfg(feature = "hydrate")]
+        client::typing(&conn, conversation_id);
+    };
+
+    let waiting = move || model.with(|m| m.agent.is_none() && !m.resolved);
+    let agent_line = move || {
+        model.with(|m| {
+            m.agent.as_ref().map(|a| {
+                let presence = if typing.get().is_some() {
+                    text::IS_TYPING
+                } else {
+                    match a.presence {
+                        PresenceState::Online => text::ONLINE,
+                        PresenceState::Idle => text::IDLE,
+                        PresenceState::Offline => text::OFFLINE,
+                    }
+                };
+                view! {
+                    <p class="sbw-agent">
+                        <strong class="sbw-agent-name">{a.name.clone()}</strong>
+                        " "
+                        <span class="sbw-presence">{presence}</span>
+                    </p>
+                }
+            })
+        })
+    };
+    view! {
+        <section class="sbw-chat" aria-label=text::CONVERSATION>
+            {agent_line}
+            <Show when=waiting>
+                <div class="sbw-waiting">
+                    <p>{text::WAITING}</p>
+                    <p class="sbw-status">{text::STATUS_CONNECTING}</p>
+                </div>
+            </Show>
+            <Show when=move || status.get() == ConnStatus::Reconnecting>
+                <p class="sbw-offline" role="status">{text::RECONNECTING}</p>
+            </Show>
+            <ol class="sbw-messages" aria-live="polite" aria-relevant="additions">
+                <For
+                    each=move || model.with(|m| m.messages.clone())
+                    key=|m: &Msg| (m.key.clone(), m.state, m.seq)
+                    children=message_view
+                />
+            </ol>
+            <p class="sbw-typing" aria-live="polite">
+                {move || typing.get().map(|name| format!("{name} {}", text::IS_TYPING))}
+            </p>
+            <Show when=move || model.with(|m| m.resolved)>
+                <p class="sbw-resolved" role="status">{text::RESOLVED}</p>
+            </Show>
+            <form
+                class="sbw-composer"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    send();
+                }
+            >
+                <label for="sbw-message" class="sbw-visually-hidden">{text::MESSAGE}</label>
+                <textarea
+                    id="sbw-message"
+                    rows="2"
+                    placeholder=text::MESSAGE
+                    prop:value=move || draft.get()
+                    on:input=on_input
+                    on:keydown=on_key
+                ></textarea>
+                <button type="submit" class="sbw-primary">{text::SEND}</button>
+            </form>
+        </section>
+    }
+}
+
+fn message_view(m: Msg) -> impl IntoView {
+    let state = m.mine.then(|| match m.state {
+        MsgState::Sending => text::SENDING,
+        MsgState::Sent => text::SENT,
+        MsgState::Delivered => text::DELIVERED,
+        MsgState::Read => text::READ,
+        MsgState::Failed => text::FAILED,
+    });
+    let class = if m.mine {
+        "sbw-msg sbw-mine"
+    } else {
+        "sbw-msg sbw-theirs"
+    };
+    let author = if m.mine {
+        text::YOU.to_string()
+    } else {
+        m.author.clone()
+    };
+    let pieces: Vec<_> = linkify(&m.body)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Text(t) => t.to_string().into_any(),
+            Piece::Link(l) => view! {
+                <a href=l.to_string() target="_blank" rel="noopener noreferrer nofollow">{l.to_string()}</a>
+            }
+            .into_any(),
+        })
+        .collect();
+    view! {
+        <li class=class data-state=state>
+            <span class="sbw-author">{author}</span>
+            <p class="sbw-text">{pieces}</p>
+            {state.map(|s| view! { <span class="sbw-state">{s}</span> })}
+            {m.error.map(|e| view! { <span class="sbw-error" role="alert">{e}</span> })}
+        </li>
+    }
+}
+
+/// The browser side: the socket, read marks, typing, and the unread count for the loader.
+#[cfg(feature = "hydrate")]
+mod client {
+    use super::*;
+    use crate::realtime::client::Connection;
+    use crate::realtime::protocol::{ClientFrame, ServerFrame, Side, TYPING_THROTTLE_MS};
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// The connection, kept for the page's life (it is not `Send`, hence local storage).
+    pub type Conn = StoredValue<Rc<Connection>, LocalStorage>;
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        host: Host,
+        conversation_id: Uuid,
+        token: String,
+        model: RwSignal<ChatModel>,
+        typing: RwSignal<Option<String>>,
+        status: RwSignal<ConnStatus>,
+        open: RwSignal<bool>,
+        unread: RwSignal<u32>,
+    ) -> Conn {
+        let typing_seq = Rc::new(Cell::new(0u32));
+        let conn_slot: Rc<std::cell::RefCell<Option<std::rc::Weak<Connection>>>> =
+            Default::default();
+        let slot = conn_slot.clone();
+        let on_frame = move |frame: ServerFrame| {
+            if let ServerFrame::Typing {
+                conversation_id: c,
+                author,
+                expires_ms,
+            } = &frame
+            {
+                if *c == conversation_id && author.side != Side::Visitor {
+                    typing.set(Some(author.name.clone()));
+                    let n = typing_seq.get().wrapping_add(1);
+                    typing_seq.set(n);
+                    let seq = typing_seq.clone();
+                    let wait = *expires_ms;
+                    leptos::task::spawn_local(async move {
+                        gloo_timers::future::TimeoutFuture::new(wait).await;
+                        if seq.get() == n {
+                            typing.set(None);
+                        }
+                    });
+                }
+                return;
+            }
+            let new_agent_message = model.try_update(|m| m.apply(&frame)).flatten();
+            if let Some(seq) = new_agent_message {
+                // A message ends the typing indicator of its author.
+                typing.set(None);
+                if let Some(conn) = slot.borrow().as_ref().and_then(|w| w.upgrade()) {
+                    conn.send_now(ClientFrame::Delivered {
+                        conversation_id,
+                        up_to_seq: seq,
+                    });
+                    if is_seen(open) {
+                        conn.send_now(ClientFrame::Read {
+                            conversation_id,
+                            up_to_seq: seq,
+                        });
+                    } else {
+                        unread.update(|n| *n += 1);
+                    }
+                }
+            }
+        };
+        let conn = Rc::new(Connection::start(Some(token), status, on_frame));
+        *conn_slot.borrow_mut() = Some(Rc::downgrade(&conn));
+        conn.track(conversation_id, 0);
+        let stored: Conn = StoredValue::new_local(conn);
+        // Opening the panel (or coming back to the tab) reads what arrived meanwhile.
+        Effect::new(move |_| {
+            if open.get() {
+                unread.set(0);
+                let last = model.with_untracked(|m| m.last_agent_seq);
+                if last > 0 {
+                    stored.with_value(|c| {
+                        c.send_now(ClientFrame::Read {
+                            conversation_id,
+                            up_to_seq: last,
+                        })
+                    });
+                }
+            }
+        });
+        Effect::new(move |_| {
+            let n = unread.get();
+            host.post("unread", &[("count", n.into())]);
+        });
+        stored
+    }
+
+    fn is_seen(open: RwSignal<bool>) -> bool {
+        open.get_untracked() && document().visibility_state() == web_sys::VisibilityState::Visible
+    }
+
+    /// Queues a message: shown as "sending" at once, sent now or on reconnect.
+    pub fn send(conn: &Conn, model: RwSignal<ChatModel>, body: String) {
+        let key = Uuid::new_v4().to_string();
+        let conversation_id = model.with_untracked(|m| m.conversation_id);
+        model.update(|m| m.push_own(key.clone(), body.clone(), text::YOU));
+        conn.with_value(|c| {
+            c.send(ClientFrame::Send {
+                conversation_id,
+                key,
+                body,
+                note: false,
+            })
+        });
+    }
+
+    thread_local! {
+        static LAST_TYPING: Cell<f64> = const { Cell::new(0.0) };
+    }
+
+    /// Tells the agent the visitor is typing, at most once per throttle interval.
+    pub fn typing(conn: &Conn, conversation_id: Uuid) {
+        let now = js_sys::Date::now();
+        if now - LAST_TYPING.get() >= TYPING_THROTTLE_MS as f64 {
+            LAST_TYPING.set(now);
+            conn.with_value(|c| c.send_now(ClientFrame::Typing { conversation_id }));
+        }
+    }
+}

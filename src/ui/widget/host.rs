@@ -1,0 +1,119 @@
+//! The widget's link to the page that embeds it (through the loader, `public/widget.js`).
+//!
+//! The visitor token lives in the host page's own storage, not in the iframe's: browsers that
+//! block third-party storage (Safari, Chrome's new defaults) would otherwise forget the
+//! visitor. The loader hands it over by `postMessage`; the widget accepts messages only from
+//! its parent window and only from the origin the page was rendered for, and posts only to
+//! that origin. Opened on its own (no parent), the widget keeps the token itself.
+//!
+//! Messages (all `{type: "sb:…"}`): loader → widget `init {token, open, page}`, `open`,
+//! `close`, `page {url, title, referrer}`; widget → loader `ready`, `token {token}`,
+//! `unread {count}`, `close`.
+
+/// What the loader told the widget on start.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Init {
+    pub token: Option<String>,
+    pub open: bool,
+}
+
+/// The host page as the widget sees it. Cheap to copy; does nothing on the server.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// The origin of the embedding page, when embedded.
+    pub parent_origin: Option<String>,
+    pub site_key: String,
+}
+
+impl Host {
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn storage_key(&self) -> String {
+        format!("switchboard:{}:token", self.site_key)
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::*;
+    use leptos::prelude::*;
+    use wasm_bindgen::{JsCast, JsValue};
+
+    fn get(obj: &JsValue, key: &str) -> JsValue {
+        js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    impl Host {
+        fn embedded(&self) -> bool {
+            self.parent_origin.is_some()
+                && window()
+                    .parent()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|p| p != window())
+        }
+
+        /// Posts `{type, …fields}` to the host page (nothing when not embedded).
+        pub fn post(&self, kind: &str, fields: &[(&str, JsValue)]) {
+            let (Some(origin), true) = (&self.parent_origin, self.embedded()) else {
+                return;
+            };
+            let msg = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&msg, &"type".into(), &format!("sb:{kind}").into());
+            for (k, v) in fields {
+                let _ = js_sys::Reflect::set(&msg, &(*k).into(), v);
+            }
+            if let Ok(Some(parent)) = window().parent() {
+                let _ = parent.post_message(&msg, origin);
+            }
+        }
+
+        /// Keeps the visitor token: in the host page's storage, or ours when standalone.
+        pub fn store_token(&self, token: &str) {
+            if self.embedded() {
+                self.post("token", &[("token", token.into())]);
+            } else if let Ok(Some(s)) = window().local_storage() {
+                let _ = s.set_item(&self.storage_key(), token);
+            }
+        }
+
+        /// Listens to the loader. `on_init` runs once (at once when standalone, with our
+        /// own stored token); `on_open` on every open/close.
+        pub fn listen(&self, on_init: impl Fn(Init) + 'static, on_open: impl Fn(bool) + 'static) {
+            if !self.embedded() {
+                let token = window()
+                    .local_storage()
+                    .ok()
+                    .flatten()
+                    .and_then(|s| s.get_item(&self.storage_key()).ok().flatten());
+                on_init(Init { token, open: true });
+                return;
+            }
+            let origin = self.parent_origin.clone().unwrap_or_default();
+            let handle = window_event_listener(leptos::ev::message, move |ev| {
+                // Only our parent, only from the origin this page was rendered for.
+                let from_parent = ev
+                    .source()
+                    .and_then(|s| s.dyn_into::<web_sys::Window>().ok())
+                    .zip(window().parent().ok().flatten())
+                    .is_some_and(|(s, p)| s == p);
+                if !from_parent || ev.origin() != origin {
+                    return;
+                }
+                let data = ev.data();
+                match get(&data, "type").as_string().as_deref() {
+                    Some("sb:init") => on_init(Init {
+                        token: get(&data, "token").as_string().filter(|t| !t.is_empty()),
+                        open: get(&data, "open").as_bool().unwrap_or(false),
+                    }),
+                    Some("sb:open") => on_open(true),
+                    Some("sb:close") => on_open(false),
+                    _ => {}
+                }
+            });
+            // The listener lives as long as the page.
+            std::mem::forget(handle);
+            self.post("ready", &[]);
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The visitor widget: what the iframe at `/widget/SITE_KEY` shows. It is its own small
+//! WASM bundle (feature `widget`, built by `.ci/build-widget`), not the staff app: no router,
+//! no staff pages, so the opened widget stays light on the customer's site.
+//!
+//! The server renders it with the site's settings, which it also writes into the page as
+//! JSON (`#sb-settings`) so the browser hydrates the very same view.
+
+mod chat;
+mod host;
+pub mod model;
+mod prechat;
+pub mod text;
+
+use crate::api::widget::StartedChat;
+use crate::model::WidgetSettings;
+use chat::Chat;
+pub use host::Host;
+use leptos::prelude::*;
+use prechat::PreChatForm;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Everything the widget page is rendered from (server) and hydrated from (browser).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetBoot {
+    pub site_key: String,
+    pub settings: WidgetSettings,
+    /// The embedding page's origin (already checked against the site's allowed origins).
+    pub parent_origin: Option<String>,
+}
+
+/// Where the visitor is. (The server renders only `Loading`; the browser moves on.)
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    /// Waiting for the loader's token (or our own storage).
+    Loading,
+    /// No conversation yet: the pre-chat form (or, guest mode off, the sign-in note).
+    Form,
+    Chat {
+        conversation_id: Uuid,
+        token: String,
+    },
+    Failed(String),
+}
+
+/// The widget document, rendered on the server only.
+pub fn widget_shell(boot: WidgetBoot) -> impl IntoView {
+    // `</` cannot appear inside the JSON script, or it could close the tag early.
+    let json = serde_json::to_string(&boot)
+        .unwrap_or_default()
+        .replace("</", "<\\/");
+    let color = format!(":root{{--sb-color:{}}}", boot.settings.color);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <title>{boot.settings.title.clone()}</title>
+                <style>{include_str!("../../../style/widget.css")}{color}</style>
+                <script id="sb-settings" type="application/json" inner_html=json></script>
+                <link rel="modulepreload" href="/widget-pkg/widget.js" />
+                <link
+                    rel="preload"
+                    href="/widget-pkg/widget.wasm"
+                    r#as="fetch"
+                    r#type="application/wasm"
+                    crossorigin=""
+                />
+                <script type="module">
+                    "import init,{hydrate} from '/widget-pkg/widget.js';init({module_or_path:'/widget-pkg/widget.wasm'}).then(()=>hydrate())"
+                </script>
+            </head>
+            <body>
+                <WidgetApp boot />
+            </body>
+        </html>
+    }
+}
+
+/// The widget itself.
+#[component]
+pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
+    let WidgetBoot {
+        site_key,
+        settings,
+        parent_origin,
+    } = boot;
+    let host = Host {
+        parent_origin,
+        site_key: site_key.clone(),
+    };
+    let phase = RwSignal::new(Phase::Loading);
+    let open = RwSignal::new(false);
+    // After hydration (an effect), never during it: the first render must match the server's.
+    #[cfg(feature = "hydrate")]
+    {
+        let key = site_key.clone();
+        let listen_host = host.clone();
+        Effect::new(move |_| {
+            let key = key.clone();
+            listen_host.listen(
+                move |init| {
+                    open.set(init.open);
+                    let Some(token) = init.token else {
+                        phase.set(Phase::Form);
+                        return;
+                    };
+                    let key = key.clone();
+                    leptos::task::spawn_local(async move {
+                        match crate::api::widget::resume_chat(key, token.clone()).await {
+                            Ok(Some(r)) => phase.set(Phase::Chat {
+                                conversation_id: r.conversation_id,
+                                token,
+                            }),
+                            Ok(None) => phase.set(Phase::Form),
+                            Err(e) => phase.set(Phase::Failed(e.to_string())),
+                        }
+                    });
+                },
+                move |o| open.set(o),
+            );
+            // Escape closes the panel, as the close button does.
+            let esc_host = listen_host.clone();
+            let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+                if ev.key() == "Escape" {
+                    esc_host.post("close", &[]);
+                }
+            });
+            std::mem::forget(handle);
+        });
+    }
+    let started = {
+        let host = host.clone();
+        Callback::new(move |s: StartedChat| {
+            #[cfg(feature = "hydrate")]
+            host.store_token(&s.visitor_token);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = &host;
+            phase.set(Phase::Chat {
+                conversation_id: s.conversation_id,
+                token: s.visitor_token,
+            });
+        })
+    };
+    let close = {
+        let host = host.clone();
+        move |_| {
+            #[cfg(feature = "hydrate")]
+            host.post("close", &[]);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = &host;
+        }
+    };
+    let guest_mode = settings.guest_mode;
+    let prechat = settings.prechat;
+    let welcome = settings.welcome.clone();
+    let body = move || match phase.get() {
+        Phase::Loading => view! { <p class="sbw-note">{text::LOADING}</p> }.into_any(),
+        Phase::Form if !guest_mode => {
+            view! { <p class="sbw-note" role="status">{text::SIGN_IN_TO_CHAT}</p> }.into_any()
+        }
+        Phase::Form => view! {
+            <p class="sbw-welcome">{welcome.clone()}</p>
+            <PreChatForm site_key=site_key.clone() prechat on_started=started />
+        }
+        .into_any(),
+        Phase::Chat {
+            conversation_id,
+            token,
+        } => view! {
+            <Chat host=host.clone() conversation_id visitor_token=token open />
+        }
+        .into_any(),
+        Phase::Failed(message) => {
+            view! { <p class="sbw-error" role="alert">{message}</p> }.into_any()
+        }
+    };
+    view! {
+        <div class="sbw" role="dialog" aria-label=settings.title.clone()>
+            <header class="sbw-head">
+                <h1 class="sbw-title">{settings.title.clone()}</h1>
+                <button type="button" class="sbw-close" aria-label=text::CLOSE_CHAT on:click=close>
+                    "×"
+                </button>
+            </header>
+            <div class="sbw-body">{body}</div>
+        </div>
+    }
+}
+
+/// Reads the settings the server wrote into the page (browser only).
+#[cfg(feature = "hydrate")]
+pub fn boot_from_page() -> Option<WidgetBoot> {
+    let json = document()
+        .get_element_by_id("sb-settings")?
+        .text_content()?;
+    serde_json::from_str(&json).ok()
+}

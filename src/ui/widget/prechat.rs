@@ -1,0 +1,105 @@
+//! The pre-chat form: "Name", "Email", "Phone" (which show and which are required come from
+//! the site's settings), "Start Chat". Errors show inline under their field.
+
+use super::text;
+use crate::api::widget::{start_chat, StartedChat};
+use crate::error::AppError;
+use crate::model::{FieldRule, PreChat};
+use leptos::prelude::*;
+
+/// The form; `on_started` gets the new chat.
+#[component]
+pub fn PreChatForm(
+    site_key: String,
+    prechat: PreChat,
+    on_started: Callback<StartedChat>,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
+    let field_error = move |f: &'static str| {
+        move || {
+            error
+                .get()
+                .filter(|e| e.field() == Some(f))
+                .map(|e| e.to_string())
+        }
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let key = site_key.clone();
+        let opt = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+        let (n, e, p) = (
+            name.get_untracked(),
+            email.get_untracked(),
+            phone.get_untracked(),
+        );
+        leptos::task::spawn_local(async move {
+            match start_chat(key, n, opt(e), opt(p)).await {
+                Ok(started) => on_started.run(started),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let general = move || {
+        error
+            .get()
+            .filter(|e| e.field().is_none())
+            .map(|e| e.to_string())
+    };
+    view! {
+        <form class="sbw-form" on:submit=submit novalidate>
+            {field(prechat.name, "name", text::NAME, "text", "name", name, field_error("name"))}
+            {field(prechat.email, "email", text::EMAIL, "email", "email", email, field_error("email"))}
+            {field(prechat.phone, "phone", text::PHONE, "tel", "tel", phone, field_error("phone"))}
+            <p class="sbw-error" role="alert">{general}</p>
+            <button type="submit" class="sbw-primary" disabled=move || busy.get()>
+                {move || if busy.get() { text::STARTING } else { text::START_CHAT }}
+            </button>
+        </form>
+    }
+}
+
+/// One labelled input with its inline error (nothing when the site hides the field).
+fn field(
+    rule: FieldRule,
+    id: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    value: RwSignal<String>,
+    error: impl Fn() -> Option<String> + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    rule.show.then(|| {
+        let input_id = format!("sbw-{id}");
+        let error_id = format!("sbw-{id}-error");
+        view! {
+            <div class="sbw-field">
+                <label for=input_id.clone()>
+                    {label}
+                    {(!rule.required).then(|| view! { <span class="sbw-optional">" " {text::OPTIONAL}</span> })}
+                </label>
+                <input
+                    id=input_id
+                    name=id
+                    type=kind
+                    autocomplete=autocomplete
+                    required=rule.required
+                    aria-invalid=move || if error().is_some() { "true" } else { "false" }
+                    aria-describedby=error_id.clone()
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))
+                />
+                <p class="sbw-field-error" id=error_id>{error}</p>
+            </div>
+        }
+    })
+}

@@ -1,0 +1,31 @@
+//! Every string the visitor widget shows, in one place: a translation is one file.
+
+pub const OPEN_CHAT: &str = "Open chat";
+pub const CLOSE_CHAT: &str = "Close chat";
+pub const LOADING: &str = "Loading…";
+pub const NAME: &str = "Name";
+pub const EMAIL: &str = "Email";
+pub const PHONE: &str = "Phone";
+pub const START_CHAT: &str = "Start Chat";
+pub const STARTING: &str = "Starting…";
+pub const OPTIONAL: &str = "(optional)";
+pub const SIGN_IN_TO_CHAT: &str = "Please sign in to chat with us.";
+pub const WAITING: &str = "Waiting for support staff...";
+pub const STATUS_CONNECTING: &str = "Status: Connecting...";
+pub const RECONNECTING: &str = "Reconnecting… your messages will be sent when we are back.";
+pub const MESSAGE: &str = "Message";
+pub const SEND: &str = "Send";
+pub const YOU: &str = "You";
+pub const CONVERSATION: &str = "Conversation";
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const DELIVERED: &str = "delivered";
+pub const READ: &str = "read";
+pub const FAILED: &str = "not sent";
+pub const ONLINE: &str = "online";
+pub const IDLE: &str = "idle";
+pub const OFFLINE: &str = "offline";
+pub const IS_TYPING: &str = "is typing…";
+pub const RESOLVED: &str = "This chat has been resolved";
+pub const UNKNOWN_SITE: &str = "This chat is not available.";
+pub const NETWORK_ERROR: &str = "We could not reach the chat service. Please try again.";

@@ -1,0 +1,378 @@
+//! Starting a guest chat through the real router: the pre-chat form's rules, guest mode,
+//! routing to the guest group, and a token that identifies the visitor.
+
+use crate::common::*;
+use http::StatusCode;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+async fn site(pool: &PgPool) -> (String, Uuid, Uuid) {
+    let key = Uuid::new_v4().simple().to_string();
+    let site = switchboard::db::sites::insert(pool, &key, "Shop", "secret")
+        .await
+        .unwrap();
+    let group: Uuid =
+        sqlx::query_scalar("INSERT INTO groups (site_id, name) VALUES ($1, 'Guests') RETURNING id")
+            .bind(site.id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE sites SET guest_group_id = $1 WHERE id = $2")
+        .bind(group)
+        .bind(site.id)
+        .execute(pool)
+        .await
+        .unwrap();
+    (key, site.id, group)
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_guest_starts_a_chat_routed_to_the_guest_group(pool: PgPool) {
+    let (key, site_id, group) = site(&pool).await;
+    let app = app(pool.clone());
+    let r = send(
+        &app,
+        form_post(
+            "/api/widget/start",
+            &format!(
+                "site_key={key}&name=+Vera+&email=Vera%40Example.com&phone=%2B44+20+7946+0958"
+            ),
+            None,
+        ),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let started: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let token = started["visitor_token"].as_str().unwrap();
+    let conv: Uuid = started["conversation_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let visitor = switchboard::domain::visitors::authenticate(&pool, token)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(visitor.name, "Vera");
+    assert_eq!(visitor.site_id, site_id);
+    let (status, group_id, contact): (String, Option<Uuid>, Uuid) =
+        sqlx::query_as("SELECT status, group_id, contact_id FROM conversations WHERE id = $1")
+            .bind(conv)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (status.as_str(), group_id, contact),
+        ("waiting", Some(group), visitor.contact_id)
+    );
+    let (email, phone): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT email, phone FROM contacts WHERE id = $1")
+            .bind(contact)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(email.as_deref(), Some("vera@example.com"));
+    assert_eq!(phone.as_deref(), Some("+44 20 7946 0958"));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_pre_chat_form_is_checked_field_by_field(pool: PgPool) {
+    let (key, _, _) = site(&pool).await;
+    let app = app(pool.clone());
+    let long = "n".repeat(81);
+    let cases = [
+        (format!("site_key={key}&name=+++"), "Name is required."),
+        (
+            format!("site_key={key}&name={long}"),
+            "Name must be at most 80 characters.",
+        ),
+        (
+            format!("site_key={key}&name=V&email=not-an-email"),
+            "Enter a valid email address.",
+        ),
+        (
+            format!("site_key={key}&name=V&phone=12345"),
+            "Enter a phone number of 7 to 20 digits (+ and spaces allowed).",
+        ),
+    ];
+    for (form, message) in cases {
+        let r = send(
+            &app,
+            form_post("/api/widget/start", &form, None),
+            [10, 0, 0, 1],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{form}: {}", r.body);
+        assert!(r.body.contains(message), "{form}: {}", r.body);
+    }
+    // Optional fields may be left empty.
+    let ok = send(
+        &app,
+        form_post(
+            "/api/widget/start",
+            &format!("site_key={key}&name=V&email=&phone="),
+            None,
+        ),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+
+    // A site that requires the email.
+    sqlx::query(
+        "UPDATE sites SET prechat = jsonb_set(prechat, '{email,required}', 'true') WHERE key = $1",
+    )
+    .bind(&key)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let r = send(
+        &app,
+        form_post("/api/widget/start", &format!("site_key={key}&name=V"), None),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Email is required."), "{}", r.body);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM conversations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "refused forms store nothing");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn no_guest_chat_without_guest_mode_or_on_an_unknown_site(pool: PgPool) {
+    let (key, _, _) = site(&pool).await;
+    sqlx::query("UPDATE sites SET guest_mode = false WHERE key = $1")
+        .bind(&key)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let app = app(pool.clone());
+    let r = send(
+        &app,
+        form_post("/api/widget/start", &format!("site_key={key}&name=V"), None),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.body.contains("Please sign in to chat with us."),
+        "{}",
+        r.body
+    );
+    let r = send(
+        &app,
+        form_post("/api/widget/start", "site_key=nope&name=V", None),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+}
+
+fn get_with(path: &str, header: (&str, &str)) -> http::Request<axum::body::Body> {
+    http::Request::get(path)
+        .header(header.0, header.1)
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_loader_gets_settings_on_allowed_origins_and_a_reason_elsewhere(pool: PgPool) {
+    let (key, site_id, _) = site(&pool).await;
+    let app = app(pool.clone());
+    let path = format!("/widget/{key}/config");
+
+    // An empty list: any origin; the answer is readable cross-origin (CORS).
+    let r = send(
+        &app,
+        get_with(&path, ("origin", "https://shop.example")),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.headers.get("access-control-allow-origin").unwrap(),
+        "https://shop.example"
+    );
+    let cfg: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(cfg["position"], "right");
+    assert_eq!(cfg["color"], "#2563eb");
+
+    switchboard::db::sites::set_allowed_origins(&pool, site_id, &["https://shop.example".into()])
+        .await
+        .unwrap();
+    let ok = send(
+        &app,
+        get_with(&path, ("origin", "https://SHOP.example")),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let refused = send(
+        &app,
+        get_with(&path, ("origin", "https://evil.example")),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused
+            .body
+            .contains("does not allow the chat widget on https://evil.example"),
+        "{}",
+        refused.body
+    );
+    // The refusal is readable by the loader, which logs it.
+    assert_eq!(
+        refused.headers.get("access-control-allow-origin").unwrap(),
+        "https://evil.example"
+    );
+
+    // The iframe page: refused for that origin, and only allowed origins may frame it.
+    let page = send(
+        &app,
+        get(
+            &format!("/widget/{key}?origin=https%3A%2F%2Fevil.example"),
+            None,
+        ),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let page = send(
+        &app,
+        get(
+            &format!("/widget/{key}?origin=https%3A%2F%2Fshop.example"),
+            None,
+        ),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.headers.get("content-security-policy").unwrap(),
+        "frame-ancestors 'self' https://shop.example"
+    );
+
+    let unknown = send(
+        &app,
+        get_with("/widget/nope/config", ("origin", "https://a.example")),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_widget_page_carries_the_form_settings_escaped(pool: PgPool) {
+    let (key, site_id, _) = site(&pool).await;
+    sqlx::query(
+        r#"UPDATE sites SET appearance = appearance || '{"title":"Help </script><b>x</b>","color":"red;x"}',
+           prechat = '{"name":{"show":true,"required":true},"email":{"show":true,"required":true},"phone":{"show":false,"required":false}}'
+           WHERE id = $1"#,
+    )
+    .bind(site_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let app = app(pool.clone());
+    let page = send(&app, get(&format!("/widget/{key}"), None), [10, 0, 0, 1]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(
+        page.headers.get("content-security-policy").unwrap(),
+        "frame-ancestors *"
+    );
+    // The title is text, never markup; the settings JSON cannot close its script tag.
+    assert!(!page.body.contains("><b>x</b><"), "{}", page.body);
+    assert!(page
+        .body
+        .contains("Help &lt;/script&gt;&lt;b&gt;x&lt;/b&gt;"));
+    assert!(page.body.contains(r#"Help <\/script><b>x<\/b>"#));
+    // An unsafe colour falls back to the default.
+    assert!(page.body.contains("--sb-color:#2563eb"));
+    assert!(page.body.contains("/widget-pkg/widget.js"));
+    // The hydrated form is rendered on the server too... once the token is known; the
+    // settings say which fields the browser shows.
+    let boot = page
+        .body
+        .split(r#"id="sb-settings" type="application/json">"#)
+        .nth(1)
+        .unwrap();
+    let boot = boot
+        .split("</script>")
+        .next()
+        .unwrap()
+        .replace("<\\/", "</");
+    let boot: serde_json::Value = serde_json::from_str(&boot).unwrap();
+    assert_eq!(boot["settings"]["prechat"]["email"]["required"], true);
+    assert_eq!(boot["settings"]["prechat"]["phone"]["show"], false);
+    assert_eq!(boot["site_key"], key.as_str());
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_returning_visitor_resumes_their_conversation_until_the_token_expires(pool: PgPool) {
+    let (key, _, _) = site(&pool).await;
+    let (other_key, _, _) = site(&pool).await;
+    let app = app(pool.clone());
+    let r = send(
+        &app,
+        form_post(
+            "/api/widget/start",
+            &format!("site_key={key}&name=Rita"),
+            None,
+        ),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let started: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let token = started["visitor_token"].as_str().unwrap().to_string();
+    let resume = |site: String, token: String| {
+        let app = app.clone();
+        async move {
+            send(
+                &app,
+                form_post(
+                    "/api/widget/resume",
+                    &format!("site_key={site}&visitor_token={token}"),
+                    None,
+                ),
+                [10, 0, 0, 1],
+            )
+            .await
+        }
+    };
+    let r = resume(key.clone(), token.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let resumed: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(resumed["conversation_id"], started["conversation_id"]);
+    assert_eq!(resumed["visitor_name"], "Rita");
+
+    // Another site's key, or a made-up token: nothing to resume, nothing revealed.
+    assert_eq!(resume(other_key, token.clone()).await.body, "null");
+    assert_eq!(resume(key.clone(), "made-up".into()).await.body, "null");
+
+    // The token lives 365 days by default...
+    let days: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM expires_at - created_at)::float8 / 86400 FROM visitor_tokens",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!((days - 365.0).abs() < 0.01, "{days}");
+    // ...and an expired one resumes nothing.
+    sqlx::query("UPDATE visitor_tokens SET expires_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(resume(key, token).await.body, "null");
+}
