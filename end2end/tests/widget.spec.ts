@@ -116,9 +116,14 @@ test("a visitor on another origin chats live with an agent, offline writes inclu
   const lastVisitorSeq = Number(sql(`SELECT max(seq) FROM messages WHERE conversation_id = '${conversation}' AND author_kind = 'visitor'`));
   await agent.send({ type: "read", conversation_id: conversation, up_to_seq: lastVisitorSeq });
   await expect(mine).toHaveAttribute("data-state", "read");
-  // The visitor types: the agent sees it.
-  await box.pressSequentially("ok");
-  await expect.poll(async () => (await agent.frames()).some((f) => f.type === "typing" && f.author.side === "visitor")).toBe(true);
+  // The visitor types: the agent sees it (typing events go out at most once per 2 s, so keep
+  // typing until one does).
+  await expect
+    .poll(async () => {
+      await box.pressSequentially("k");
+      return (await agent.frames()).some((f) => f.type === "typing" && f.author.side === "visitor");
+    }, { intervals: [300], timeout: 10_000 })
+    .toBe(true);
   await box.fill("");
 
   // The network drops: what the visitor writes is kept, in order, as "sending".

@@ -37,7 +37,7 @@ impl Host {
 mod browser {
     use super::*;
     use leptos::prelude::*;
-    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen::JsValue;
 
     fn get(obj: &JsValue, key: &str) -> JsValue {
         js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -92,10 +92,11 @@ mod browser {
             let origin = self.parent_origin.clone().unwrap_or_default();
             let handle = window_event_listener(leptos::ev::message, move |ev| {
                 // Only our parent, only from the origin this page was rendered for.
+                // Compared as plain JS values: a cross-origin parent is not `instanceof Window`.
                 let from_parent = ev
                     .source()
-                    .and_then(|s| s.dyn_into::<web_sys::Window>().ok())
-                    .zip(window().parent().ok().flatten())
+                    .map(JsValue::from)
+                    .zip(window().parent().ok().flatten().map(JsValue::from))
                     .is_some_and(|(s, p)| s == p);
                 if !from_parent || ev.origin() != origin {
                     return;
