@@ -132,13 +132,14 @@ pub fn Chat(
 }
 
 fn message_view(m: Msg) -> impl IntoView {
-    let state = m.mine.then(|| match m.state {
+    let label = match m.state {
         MsgState::Sending => text::SENDING,
         MsgState::Sent => text::SENT,
         MsgState::Delivered => text::DELIVERED,
         MsgState::Read => text::READ,
         MsgState::Failed => text::FAILED,
-    });
+    };
+    let state = m.mine.then_some(label);
     let class = if m.mine {
         "sbw-msg sbw-mine"
     } else {
