@@ -49,7 +49,7 @@ async function agentSocket(page: Page, conversation: string) {
   };
 }
 
-test("a visitor on another origin chats live with an agent, offline writes included", async ({ page, browser, context }) => {
+test("a visitor on another origin chats live with an agent, offline writes, resolve and rating", async ({ page, browser, context }) => {
   const key = await siteKey(page);
   // Let the test cut the widget's socket (context-wide: the widget lives in a cross-origin iframe).
   let refuse = false;
@@ -155,6 +155,38 @@ test("a visitor on another origin chats live with an agent, offline writes inclu
   await expect(chat2.getByText("Hi Vera, I am here.")).toBeVisible();
   await expect(chat2.getByText("Offline three")).toBeVisible();
   await expect(chat2.getByLabel("Name")).toHaveCount(0);
+
+  // The agent resolves: the visitor is asked for a rating, once.
+  const resolved = await agentPage.evaluate(async (conv) => {
+    const r = await fetch("/api/conversations/resolve", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `conversation_id=${conv}`,
+    });
+    return r.status;
+  }, conversation);
+  expect(resolved).toBe(200);
+  await expect(chat2.getByText("This chat has been resolved")).toBeVisible();
+  await expect(chat2.getByRole("group", { name: "Rate your experience" })).toBeVisible();
+  await chat2.getByRole("button", { name: "Submit rating" }).click();
+  await expect(chat2.getByText("Choose from 1 to 5 stars.")).toBeVisible();
+  await chat2.getByRole("button", { name: "4 stars" }).click();
+  await expect(chat2.getByRole("button", { name: "4 stars" })).toHaveAttribute("aria-pressed", "true");
+  await chat2.getByLabel("Feedback").fill("Quick and kind");
+  await chat2.getByLabel("Submit anonymously").check();
+  await chat2.getByRole("button", { name: "Submit rating" }).click();
+  await expect(chat2.getByText("Thank you for your feedback.")).toBeVisible();
+  expect(sql(`SELECT score || '|' || feedback || '|' || anonymous FROM ratings WHERE conversation_id = '${conversation}'`)).toBe("4|Quick and kind|true");
+  // The first tab saw the resolution live, and shows thanks, not a second form.
+  await expect(chat.getByText("Thank you for your feedback.")).toBeVisible();
+  await expect(chat.getByRole("button", { name: "Submit rating" })).toHaveCount(0);
+
+  // Writing again reopens the chat: waiting, same history.
+  await chat2.getByLabel("Message").fill("One more question");
+  await chat2.getByLabel("Message").press("Enter");
+  await expect(chat2.getByText("Waiting for support staff...")).toBeVisible();
+  await expect(chat2.getByText("Hi Vera, I am here.")).toBeVisible();
+  expect(sql(`SELECT status FROM conversations WHERE id = '${conversation}'`)).toBe("waiting");
 
   // Escape closes the panel and gives focus back to the launcher.
   await chat2.getByLabel("Message").focus();

@@ -2,5 +2,6 @@
 //! calls the domain, and maps the result. On the client they compile to HTTP calls to `/api/...`.
 
 pub mod auth;
+pub mod conversations;
 pub mod users;
 pub mod widget;

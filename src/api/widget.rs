@@ -60,3 +60,49 @@ pub async fn resume_chat(
             AppError::Internal
         })
 }
+
+/// The visitor rates their resolved conversation: 1–5, optional feedback, optionally
+/// anonymous. A second rating is refused (409).
+#[server(endpoint = "widget/rate")]
+pub async fn rate_chat(
+    visitor_token: String,
+    conversation_id: Uuid,
+    score: i16,
+    feedback: Option<String>,
+    #[server(default)] anonymous: bool,
+) -> Result<(), AppError> {
+    use crate::domain::conversations::rate_conversation::{rate_conversation, RateError};
+    let state = crate::server::auth::state()?;
+    let visitor = crate::domain::visitors::authenticate(&state.pool, &visitor_token)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "authenticating a visitor failed");
+            AppError::Internal
+        })?
+        .ok_or_else(|| AppError::Forbidden("This chat session has expired.".into()))?;
+    match rate_conversation(
+        &state.pool,
+        visitor.contact_id,
+        conversation_id,
+        score,
+        feedback.as_deref(),
+        anonymous,
+    )
+    .await
+    {
+        Ok(event) => {
+            state.realtime.hub.publish(event);
+            Ok(())
+        }
+        Err(e @ RateError::Score) => Err(AppError::invalid("score", e.to_string())),
+        Err(e @ RateError::FeedbackTooLong) => Err(AppError::invalid("feedback", e.to_string())),
+        Err(e @ RateError::NotFound) => Err(AppError::NotFound(e.to_string())),
+        Err(e @ (RateError::NotResolved | RateError::AlreadyRated)) => {
+            Err(AppError::Conflict(e.to_string()))
+        }
+        Err(RateError::Db(e)) => {
+            tracing::error!(error = %e, "storing a rating failed");
+            Err(AppError::Internal)
+        }
+    }
+}

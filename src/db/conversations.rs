@@ -238,3 +238,50 @@ pub async fn claim_if_unassigned(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Marks a conversation resolved; `false` when it already was.
+pub async fn set_resolved(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE conversations SET status = 'resolved', resolved_at = now(), updated_at = now()
+         WHERE id = $1 AND status <> 'resolved'",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts a resolved conversation back in the queue (the visitor wrote again); `false` when it
+/// was not resolved.
+pub async fn reopen_if_resolved(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE conversations SET status = 'waiting', assignee_id = NULL, resolved_at = NULL,
+                waiting_since = now(), updated_at = now()
+         WHERE id = $1 AND status = 'resolved'",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Stores a rating; `false` when the conversation had one already.
+pub async fn insert_rating(
+    db: impl PgExecutor<'_>,
+    conversation: Uuid,
+    score: i16,
+    feedback: Option<&str>,
+    anonymous: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO ratings (conversation_id, score, feedback, anonymous) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (conversation_id) DO NOTHING",
+    )
+    .bind(conversation)
+    .bind(score)
+    .bind(feedback)
+    .bind(anonymous)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -34,6 +34,9 @@ struct Shared {
     connected: Cell<bool>,
     cursors: RefCell<HashMap<Uuid, i64>>,
     wake: RefCell<Option<futures_channel::oneshot::Sender<()>>>,
+    /// A wake-up that came while no backoff was running (say, mid-attempt): the next backoff
+    /// is skipped instead of the signal being lost.
+    wake_pending: Cell<bool>,
     /// Sends not yet confirmed, oldest first.
     outbox: RefCell<VecDeque<Outgoing>>,
     /// Ephemeral frames for the current connection.
@@ -70,6 +73,7 @@ impl Connection {
             connected: Cell::new(false),
             cursors: RefCell::new(HashMap::new()),
             wake: RefCell::new(None),
+            wake_pending: Cell::new(false),
             outbox: RefCell::new(VecDeque::new()),
             ephemeral: RefCell::new(Vec::new()),
             kick: RefCell::new(None),
@@ -80,8 +84,11 @@ impl Connection {
             move |_: web_sys::Event| {
                 let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
                 if visible {
-                    if let Some(tx) = shared.wake.borrow_mut().take() {
-                        let _ = tx.send(());
+                    match shared.wake.borrow_mut().take() {
+                        Some(tx) => {
+                            let _ = tx.send(());
+                        }
+                        None => shared.wake_pending.set(true),
                     }
                 }
             }
@@ -247,6 +254,7 @@ async fn run(
                         match &frame {
                             ServerFrame::Welcome { .. } => {
                                 attempt = 0;
+                                shared.wake_pending.set(false);
                                 shared.connected.set(true);
                                 status.set(ConnStatus::Online);
                                 shared.kick();
@@ -299,6 +307,10 @@ async fn run(
             break;
         }
         status.set(ConnStatus::Reconnecting);
+        if shared.wake_pending.replace(false) {
+            // Back online (or visible) while that attempt was under way: try again now.
+            continue;
+        }
         let delay = backoff_ms(attempt, js_sys::Math::random());
         attempt = attempt.saturating_add(1);
         let (wake_tx, wake_rx) = futures_channel::oneshot::channel();

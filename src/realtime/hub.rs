@@ -204,12 +204,19 @@ impl Hub {
     pub fn deliver(&self, event: Event) {
         let conversation = event.conversation_id;
         let agents_only = event.kind.agents_only();
-        if let EventKind::Assigned { agent_id, .. } = &event.kind {
-            let mut rooms = self.write();
-            match agent_id {
-                Some(a) => rooms.assignees.insert(conversation, *a),
-                None => rooms.assignees.remove(&conversation),
-            };
+        match &event.kind {
+            EventKind::Assigned { agent_id, .. } => {
+                let mut rooms = self.write();
+                match agent_id {
+                    Some(a) => rooms.assignees.insert(conversation, *a),
+                    None => rooms.assignees.remove(&conversation),
+                };
+            }
+            // Reopened by the visitor: nobody's until an agent joins again.
+            EventKind::Status { status } if status == "waiting" => {
+                self.write().assignees.remove(&conversation);
+            }
+            _ => {}
         }
         self.send_to_room(conversation, Arc::new(ServerFrame::Event(event)), |m| {
             !agents_only || m.is_agent()

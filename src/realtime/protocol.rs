@@ -110,6 +110,10 @@ pub enum EventKind {
         by: Side,
         up_to_seq: i64,
     },
+    /// The visitor rated the conversation (1–5).
+    Rated {
+        score: i16,
+    },
 }
 
 impl EventKind {
@@ -126,6 +130,7 @@ impl EventKind {
             EventKind::Assigned { .. } => "assigned",
             EventKind::Delivered { .. } => "delivered",
             EventKind::Read { .. } => "read",
+            EventKind::Rated { .. } => "rating",
         }
     }
 }

@@ -410,8 +410,8 @@ impl Session {
         match send_message(&self.state.pool, &viewer, conversation, &key, &body, note).await {
             Ok(sent) => {
                 let duplicate = sent.event.is_none();
-                if let Some(joined) = sent.joined {
-                    self.rt().hub.publish(joined);
+                if let Some(preceding) = sent.preceding {
+                    self.rt().hub.publish(preceding);
                 }
                 if let Some(event) = sent.event {
                     self.rt().hub.publish(event);

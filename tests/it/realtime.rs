@@ -843,3 +843,135 @@ async fn an_agents_first_reply_assigns_the_conversation(pool: PgPool) {
             .unwrap();
     assert_eq!((status.as_str(), assignee), ("active", Some(w.agent)));
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn resolve_then_one_rating_then_a_new_message_reopens(pool: PgPool) {
+    use crate::common::{form_post, send};
+    let w = world(&pool).await;
+    let app = crate::common::app(pool.clone());
+    let server = serve_app(app.clone()).await;
+    let mut v = Client::visitor(server.addr, &w.visitor_token).await;
+    let last = v.subscribe(w.conv, 0).await;
+    let rate = |score: &str, feedback: &str| {
+        form_post(
+            "/api/widget/rate",
+            &format!(
+                "visitor_token={}&conversation_id={}&score={score}&feedback={feedback}&anonymous=true",
+                w.visitor_token, w.conv
+            ),
+            None,
+        )
+    };
+    let ip = [10, 0, 0, 9];
+
+    // Not resolved yet: no rating.
+    let r = send(&app, rate("5", "great"), ip).await;
+    assert_eq!(r.status, http::StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("once it is resolved"), "{}", r.body);
+
+    // Only staff resolve; the visitor sees it live.
+    let r = send(
+        &app,
+        form_post(
+            "/api/conversations/resolve",
+            &format!("conversation_id={}", w.conv),
+            None,
+        ),
+        ip,
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::UNAUTHORIZED, "{}", r.body);
+    let r = send(
+        &app,
+        form_post(
+            "/api/conversations/resolve",
+            &format!("conversation_id={}", w.conv),
+            Some(&w.agent_cookie),
+        ),
+        ip,
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::OK, "{}", r.body);
+    match v.recv().await {
+        ServerFrame::Event(e) => {
+            assert_eq!(e.seq, last + 1);
+            assert_eq!(
+                e.kind,
+                EventKind::Status {
+                    status: "resolved".into()
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Bad ratings: a clear 400 naming the field.
+    let r = send(&app, rate("6", ""), ip).await;
+    assert_eq!(r.status, http::StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("1 to 5 stars"), "{}", r.body);
+    let long = "x".repeat(2001);
+    let r = send(&app, rate("4", &long), ip).await;
+    assert_eq!(r.status, http::StatusCode::BAD_REQUEST, "{}", r.body);
+
+    // One rating; a second is refused; both the visitor and the log know.
+    let r = send(&app, rate("4", "Quick+and+kind"), ip).await;
+    assert_eq!(r.status, http::StatusCode::OK, "{}", r.body);
+    match v.recv().await {
+        ServerFrame::Event(e) => assert_eq!(e.kind, EventKind::Rated { score: 4 }),
+        other => panic!("{other:?}"),
+    }
+    let r = send(&app, rate("1", "changed+my+mind"), ip).await;
+    assert_eq!(r.status, http::StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("already been rated"), "{}", r.body);
+    let (score, feedback, anonymous): (i16, Option<String>, bool) =
+        sqlx::query_as("SELECT score, feedback, anonymous FROM ratings WHERE conversation_id = $1")
+            .bind(w.conv)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (score, feedback.as_deref(), anonymous),
+        (4, Some("Quick and kind"), true)
+    );
+
+    // Another visitor's token rates nothing of this conversation.
+    let other = switchboard::domain::visitors::register(&pool, w.site, "Eve", None, None, 1)
+        .await
+        .unwrap();
+    let r = send(
+        &app,
+        form_post(
+            "/api/widget/rate",
+            &format!(
+                "visitor_token={}&conversation_id={}&score=1",
+                other.token, w.conv
+            ),
+            None,
+        ),
+        ip,
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::NOT_FOUND, "{}", r.body);
+
+    // The visitor writes again: back to waiting, same history, then the message.
+    v.say(w.conv, "again", "One more question").await;
+    let reopened = loop {
+        if let ServerFrame::Event(e) = v.recv().await {
+            break e;
+        }
+    };
+    assert_eq!(
+        reopened.kind,
+        EventKind::Status {
+            status: "waiting".into()
+        }
+    );
+    assert_eq!(v.next_message().await.1, "One more question");
+    let (status, assignee): (String, Option<Uuid>) =
+        sqlx::query_as("SELECT status, assignee_id FROM conversations WHERE id = $1")
+            .bind(w.conv)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), assignee), ("waiting", None));
+}

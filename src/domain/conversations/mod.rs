@@ -4,7 +4,9 @@
 
 pub mod access;
 pub mod append_event;
+pub mod rate_conversation;
 pub mod record_receipt;
+pub mod resolve_conversation;
 pub mod send_message;
 pub mod start_chat;
 pub mod start_conversation;

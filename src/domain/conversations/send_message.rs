@@ -15,9 +15,10 @@ pub struct Sent {
     pub seq: i64,
     /// The new event to publish; `None` when the key had been stored before (a retry).
     pub event: Option<Event>,
-    /// An agent's first reply to an unassigned conversation makes them its agent: the
-    /// `assigned` event to publish before the message.
-    pub joined: Option<Event>,
+    /// An event the message caused, to publish before it: an agent's first reply to an
+    /// unassigned conversation makes them its agent (`assigned`); a visitor writing in a
+    /// resolved conversation reopens it (`status` waiting, same history).
+    pub preceding: Option<Event>,
 }
 
 /// Stores a message by `viewer` (whose access the caller has checked). A retry with the same
@@ -45,7 +46,7 @@ pub async fn send_message(
             message_id,
             seq,
             event: None,
-            joined: None,
+            preceding: None,
         });
     }
     let author = viewer.author();
@@ -54,12 +55,22 @@ pub async fn send_message(
         Viewer::Agent { user_id, .. } => ("agent", Some(*user_id), None),
     };
     let mut tx = pool.begin().await?;
-    let joined = match viewer {
+    let preceding = match viewer {
         Viewer::Agent { user_id, name } if !note => {
             if db::conversations::claim_if_unassigned(&mut *tx, conversation_id, *user_id).await? {
                 let kind = EventKind::Assigned {
                     agent_id: Some(*user_id),
                     agent_name: Some(name.clone()),
+                };
+                Some(append_event(&mut tx, conversation_id, kind).await?)
+            } else {
+                None
+            }
+        }
+        Viewer::Visitor { .. } => {
+            if db::conversations::reopen_if_resolved(&mut *tx, conversation_id).await? {
+                let kind = EventKind::Status {
+                    status: "waiting".into(),
                 };
                 Some(append_event(&mut tx, conversation_id, kind).await?)
             } else {
@@ -93,7 +104,7 @@ pub async fn send_message(
             message_id,
             seq,
             event: None,
-            joined: None,
+            preceding: None,
         });
     };
     // The message row took `seq`; the event row records it under the same number.
@@ -110,6 +121,6 @@ pub async fn send_message(
         message_id,
         seq,
         event: Some(event),
-        joined,
+        preceding,
     })
 }

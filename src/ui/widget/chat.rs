@@ -8,6 +8,7 @@ use super::host::Host;
 use super::model::{linkify, ChatModel, Msg, MsgState, Piece};
 use super::text;
 use crate::realtime::protocol::{ConnStatus, PresenceState};
+use leptos::either::Either;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -29,7 +30,7 @@ pub fn Chat(
     let conn = client::start(
         host.clone(),
         conversation_id,
-        visitor_token,
+        visitor_token.clone(),
         model,
         typing,
         status,
@@ -37,7 +38,8 @@ pub fn Chat(
         unread,
     );
     #[cfg(not(feature = "hydrate"))]
-    let _ = (&host, visitor_token, unread, open);
+    let _ = (&host, unread, open);
+    let token = visitor_token.clone();
 
     let send = move || {
         let body = draft.get_untracked();
@@ -87,15 +89,22 @@ pub fn Chat(
     view! {
         <section class="sbw-chat" aria-label=text::CONVERSATION>
             {agent_line}
-            <Show when=waiting>
-                <div class="sbw-waiting">
-                    <p>{text::WAITING}</p>
-                    <p class="sbw-status">{text::STATUS_CONNECTING}</p>
-                </div>
-            </Show>
-            <Show when=move || status.get() == ConnStatus::Reconnecting>
-                <p class="sbw-offline" role="status">{text::RECONNECTING}</p>
-            </Show>
+            // Options rather than <Show>: Show's fallback is an AnyView, which weighs on the bundle.
+            {move || {
+                waiting()
+                    .then(|| {
+                        view! {
+                            <div class="sbw-waiting">
+                                <p>{text::WAITING}</p>
+                                <p class="sbw-status">{text::STATUS_CONNECTING}</p>
+                            </div>
+                        }
+                    })
+            }}
+            {move || {
+                (status.get() == ConnStatus::Reconnecting)
+                    .then(|| view! { <p class="sbw-offline" role="status">{text::RECONNECTING}</p> })
+            }}
             <ol class="sbw-messages" aria-live="polite" aria-relevant="additions">
                 <For
                     each=move || model.with(|m| m.messages.clone())
@@ -106,9 +115,24 @@ pub fn Chat(
             <p class="sbw-typing" aria-live="polite">
                 {move || typing.get().map(|name| format!("{name} {}", text::IS_TYPING))}
             </p>
-            <Show when=move || model.with(|m| m.resolved)>
-                <p class="sbw-resolved" role="status">{text::RESOLVED}</p>
-            </Show>
+            {move || {
+                model
+                    .with(|m| m.resolved)
+                    .then(|| view! { <p class="sbw-resolved" role="status">{text::RESOLVED}</p> })
+            }}
+            {
+                let token = token.clone();
+                move || {
+                    let (resolved, rated) = model.with(|m| (m.resolved, m.rated));
+                    match (resolved, rated) {
+                        (_, Some(_)) => Some(Either::Left(view! { <p class="sbw-thanks">{text::THANKS}</p> })),
+                        (true, None) => Some(Either::Right(view! {
+                            <Rating conversation_id token=token.clone() model />
+                        })),
+                        (false, None) => None,
+                    }
+                }
+            }
             <form
                 class="sbw-composer"
                 on:submit=move |ev| {
@@ -128,6 +152,81 @@ pub fn Chat(
                 <button type="submit" class="sbw-primary">{text::SEND}</button>
             </form>
         </section>
+    }
+}
+
+/// "Rate your experience": five star buttons, "Feedback", "Submit anonymously", "Submit rating".
+#[component]
+fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> impl IntoView {
+    let score = RwSignal::new(0i16);
+    let feedback = RwSignal::new(String::new());
+    let anonymous = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let s = score.get_untracked();
+        if s == 0 {
+            error.set(Some(text::CHOOSE_STARS.to_string()));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let token = token.clone();
+        let fb = Some(feedback.get_untracked()).filter(|f| !f.trim().is_empty());
+        let anon = anonymous.get_untracked();
+        leptos::task::spawn_local(async move {
+            match crate::api::widget::rate_chat(token, conversation_id, s, fb, anon).await {
+                // The `rating` event follows on the socket; show thanks at once anyway.
+                Ok(()) => model.update(|m| m.rated = Some(s)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+            busy.set(false);
+        });
+    };
+    let stars = (1..=5i16)
+        .map(|n| {
+            view! {
+                <button
+                    type="button"
+                    class="sbw-star"
+                    aria-label=text::STARS[(n - 1) as usize]
+                    aria-pressed=move || if score.get() == n { "true" } else { "false" }
+                    on:click=move |_| score.set(n)
+                >
+                    {move || if score.get() >= n { "★" } else { "☆" }}
+                </button>
+            }
+        })
+        .collect::<Vec<_>>();
+    view! {
+        <form class="sbw-rating" on:submit=submit>
+            <fieldset>
+                <legend>{text::RATE_PROMPT}</legend>
+                <div class="sbw-stars">{stars}</div>
+                <label for="sbw-feedback">{text::FEEDBACK}</label>
+                <textarea
+                    id="sbw-feedback"
+                    rows="2"
+                    maxlength="2000"
+                    prop:value=move || feedback.get()
+                    on:input=move |ev| feedback.set(event_target_value(&ev))
+                ></textarea>
+                <label class="sbw-check">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || anonymous.get()
+                        on:change=move |ev| anonymous.set(event_target_checked(&ev))
+                    />
+                    " "
+                    {text::ANONYMOUS}
+                </label>
+                <p class="sbw-error" role="alert">{move || error.get()}</p>
+                <button type="submit" class="sbw-primary" disabled=move || busy.get()>
+                    {text::SUBMIT_RATING}
+                </button>
+            </fieldset>
+        </form>
     }
 }
 
@@ -153,11 +252,10 @@ fn message_view(m: Msg) -> impl IntoView {
     let pieces: Vec<_> = linkify(&m.body)
         .into_iter()
         .map(|p| match p {
-            Piece::Text(t) => t.to_string().into_any(),
-            Piece::Link(l) => view! {
+            Piece::Text(t) => Either::Left(t.to_string()),
+            Piece::Link(l) => Either::Right(view! {
                 <a href=l.to_string() target="_blank" rel="noopener noreferrer nofollow">{l.to_string()}</a>
-            }
-            .into_any(),
+            }),
         })
         .collect();
     view! {

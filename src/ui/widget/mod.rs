@@ -15,6 +15,7 @@ use crate::api::widget::StartedChat;
 use crate::model::WidgetSettings;
 use chat::Chat;
 pub use host::Host;
+use leptos::either::EitherOf5;
 use leptos::prelude::*;
 use prechat::PreChatForm;
 use serde::{Deserialize, Serialize};
@@ -156,25 +157,25 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
     let guest_mode = settings.guest_mode;
     let prechat = settings.prechat;
     let welcome = settings.welcome.clone();
+    // Either-enums, not `into_any()`: an AnyView carries every render path (server ones
+    // included) into the WASM bundle; the widget must stay small.
     let body = move || match phase.get() {
-        Phase::Loading => view! { <p class="sbw-note">{text::LOADING}</p> }.into_any(),
+        Phase::Loading => EitherOf5::A(view! { <p class="sbw-note">{text::LOADING}</p> }),
         Phase::Form if !guest_mode => {
-            view! { <p class="sbw-note" role="status">{text::SIGN_IN_TO_CHAT}</p> }.into_any()
+            EitherOf5::B(view! { <p class="sbw-note" role="status">{text::SIGN_IN_TO_CHAT}</p> })
         }
-        Phase::Form => view! {
+        Phase::Form => EitherOf5::C(view! {
             <p class="sbw-welcome">{welcome.clone()}</p>
             <PreChatForm site_key=site_key.clone() prechat on_started=started />
-        }
-        .into_any(),
+        }),
         Phase::Chat {
             conversation_id,
             token,
-        } => view! {
+        } => EitherOf5::D(view! {
             <Chat host=host.clone() conversation_id visitor_token=token open />
-        }
-        .into_any(),
+        }),
         Phase::Failed(message) => {
-            view! { <p class="sbw-error" role="alert">{message}</p> }.into_any()
+            EitherOf5::E(view! { <p class="sbw-error" role="alert">{message}</p> })
         }
     };
     view! {

@@ -42,6 +42,8 @@ pub struct ChatModel {
     pub messages: Vec<Msg>,
     pub agent: Option<Agent>,
     pub resolved: bool,
+    /// The visitor's rating, once given (one per conversation).
+    pub rated: Option<i16>,
     /// Highest sequence of an agent message seen (what read/delivered marks cover).
     pub last_agent_seq: i64,
 }
@@ -123,6 +125,7 @@ impl ChatModel {
                             self.agent = None;
                         }
                     }
+                    EventKind::Rated { score } => self.rated = Some(*score),
                     EventKind::Delivered { by, up_to_seq } if *by != Side::Visitor => {
                         self.mark(*up_to_seq, MsgState::Delivered)
                     }
@@ -310,6 +313,29 @@ mod tests {
         // Another conversation's events change nothing.
         m.apply(&event(Uuid::new_v4(), 9, message(Side::Agent, "x")));
         assert_eq!(m.messages.len(), 1);
+    }
+
+    #[test]
+    fn resolve_rate_and_reopen() {
+        let c = Uuid::new_v4();
+        let mut m = ChatModel::new(c);
+        let status = |s: &str| EventKind::Status { status: s.into() };
+        m.apply(&event(
+            c,
+            1,
+            EventKind::Assigned {
+                agent_id: None,
+                agent_name: Some("Ann".into()),
+            },
+        ));
+        m.apply(&event(c, 2, status("resolved")));
+        assert!(m.resolved && m.rated.is_none());
+        m.apply(&event(c, 3, EventKind::Rated { score: 4 }));
+        assert_eq!(m.rated, Some(4));
+        // The visitor writes again: back to waiting, same history, the rating stays.
+        m.apply(&event(c, 4, status("waiting")));
+        assert!(!m.resolved && m.agent.is_none());
+        assert_eq!(m.rated, Some(4));
     }
 
     #[test]

@@ -29,3 +29,11 @@ pub const IS_TYPING: &str = "is typing…";
 pub const RESOLVED: &str = "This chat has been resolved";
 pub const UNKNOWN_SITE: &str = "This chat is not available.";
 pub const NETWORK_ERROR: &str = "We could not reach the chat service. Please try again.";
+pub const RATE_PROMPT: &str = "Rate your experience";
+/// The accessible names of the five rating buttons.
+pub const STARS: [&str; 5] = ["1 star", "2 stars", "3 stars", "4 stars", "5 stars"];
+pub const FEEDBACK: &str = "Feedback";
+pub const ANONYMOUS: &str = "Submit anonymously";
+pub const SUBMIT_RATING: &str = "Submit rating";
+pub const CHOOSE_STARS: &str = "Choose from 1 to 5 stars.";
+pub const THANKS: &str = "Thank you for your feedback.";
