@@ -3,6 +3,7 @@
 // network is down, and the same conversation in a new browser context with the same storage.
 import { test, expect, Page, FrameLocator, WebSocketRoute } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { ADMIN, signIn } from "./helpers";
 import { baseURL } from "../playwright.config";
 
@@ -221,4 +222,55 @@ test("with guest mode off, an unidentified visitor is asked to sign in", async (
   } finally {
     sql(`UPDATE sites SET guest_mode = true WHERE key = '${key}'`);
   }
+});
+
+test("identify with a good hash brings the guest history to a new device; a forged one does nothing", async ({ page, browser }) => {
+  const key = await siteKey(page);
+  const email = `ida-${Date.now()}@example.com`;
+  // As a guest, on a first device.
+  const chat = await openWidget(page, key);
+  await chat.getByLabel("Name").fill("Ida");
+  await chat.getByLabel("Email").fill(email);
+  await chat.getByRole("button", { name: "Start Chat" }).click();
+  await chat.getByLabel("Message").fill("Guest message from Ida");
+  await chat.getByLabel("Message").press("Enter");
+  await expect(chat.getByRole("listitem").filter({ hasText: "Guest message from Ida" })).toHaveAttribute("data-state", /sent|delivered|read/);
+
+  const secret = sql(`SELECT identity_secret FROM sites WHERE key = '${key}'`);
+  const userId = `ida-${Date.now()}`;
+  const good = createHmac("sha256", secret).update(userId).digest("hex");
+  const forged = createHmac("sha256", "not-the-secret").update(userId).digest("hex");
+
+  async function onNewDevice(hash: string) {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(`${hostURL}/?site=${key}&server=${encodeURIComponent(baseURL)}`);
+    await p.waitForFunction(() => (window as any).Switchboard?.loaded === true);
+    // The host site signed the user up with the same email (another case).
+    await p.evaluate(
+      ([userId, email, hash]) => (window as any).Switchboard.identify({ user_id: userId, email: email.toUpperCase(), name: "Ida", user_hash: hash }),
+      [userId, email, hash],
+    );
+    await p.getByRole("button", { name: "Open chat" }).click();
+    const c = p.frameLocator('iframe[title="Chat"]');
+    await expect(c.locator('body[data-hydrated="true"]')).toHaveCount(1, { timeout: 30_000 });
+    return { ctx, chat: c };
+  }
+
+  // Forged: nothing merged, nothing shown — a fresh pre-chat form.
+  const forgedDevice = await onNewDevice(forged);
+  await expect(forgedDevice.chat.getByRole("button", { name: "Start Chat" })).toBeVisible();
+  await expect(forgedDevice.chat.getByText("Guest message from Ida")).toHaveCount(0);
+  expect(sql(`SELECT count(*) FROM contacts WHERE external_id = '${userId}'`)).toBe("0");
+  await forgedDevice.ctx.close();
+
+  // Good: the guest conversation follows the registered visitor to this device.
+  const goodDevice = await onNewDevice(good);
+  await expect(goodDevice.chat.getByText("Guest message from Ida")).toBeVisible();
+  await expect(goodDevice.chat.getByLabel("Name")).toHaveCount(0);
+  await goodDevice.chat.getByLabel("Message").fill("Now signed in");
+  await goodDevice.chat.getByLabel("Message").press("Enter");
+  await expect(goodDevice.chat.getByRole("listitem").filter({ hasText: "Now signed in" })).toHaveAttribute("data-state", /sent|delivered|read/);
+  expect(sql(`SELECT count(*) FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.external_id = '${userId}'`)).toBe("1");
+  await goodDevice.ctx.close();
 });

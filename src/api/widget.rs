@@ -13,25 +13,34 @@ pub struct StartedChat {
     pub conversation_id: Uuid,
 }
 
-/// Starts a guest chat from the pre-chat form ("Name", "Email", "Phone").
+/// Starts a chat: a guest's from the pre-chat form ("Name", "Email", "Phone"), or, with
+/// `visitor_token` of a visitor the host site identified, theirs without a form.
 #[server(endpoint = "widget/start")]
 pub async fn start_chat(
     site_key: String,
     name: String,
     email: Option<String>,
     phone: Option<String>,
+    visitor_token: Option<String>,
 ) -> Result<StartedChat, AppError> {
-    use crate::domain::conversations::start_chat::{start_chat, StartChatError};
+    use crate::domain::conversations::start_chat::{
+        start_chat, start_registered_chat, StartChatError,
+    };
     let state = crate::server::auth::state()?;
-    match start_chat(
-        &state.pool,
-        &site_key,
-        &name,
-        email.as_deref(),
-        phone.as_deref(),
-    )
-    .await
-    {
+    let started = match visitor_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => start_registered_chat(&state.pool, &site_key, token).await,
+        None => {
+            start_chat(
+                &state.pool,
+                &site_key,
+                &name,
+                email.as_deref(),
+                phone.as_deref(),
+            )
+            .await
+        }
+    };
+    match started {
         Ok(s) => Ok(StartedChat {
             visitor_token: s.visitor_token,
             conversation_id: s.conversation_id,
@@ -102,6 +111,48 @@ pub async fn rate_chat(
         }
         Err(RateError::Db(e)) => {
             tracing::error!(error = %e, "storing a rating failed");
+            Err(AppError::Internal)
+        }
+    }
+}
+
+/// A visitor the host site identified: their device's new token and latest conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentifiedVisitor {
+    pub visitor_token: String,
+    pub conversation_id: Option<Uuid>,
+}
+
+/// `Switchboard.identify(...)`: verifies `user_hash` (HMAC-SHA256 of `user_id` with the site's
+/// identity secret) and registers the visitor, attaching their guest conversations. A hash
+/// that does not verify gets a 403 that says nothing more.
+#[server(endpoint = "widget/identify")]
+pub async fn identify_visitor(
+    site_key: String,
+    visitor_token: Option<String>,
+    user_id: String,
+    email: Option<String>,
+    name: Option<String>,
+    user_hash: String,
+) -> Result<IdentifiedVisitor, AppError> {
+    use crate::domain::identify::{identify, IdentifyError, Identity};
+    let state = crate::server::auth::state()?;
+    let who = Identity {
+        user_id: &user_id,
+        email: email.as_deref(),
+        name: name.as_deref(),
+        user_hash: &user_hash,
+    };
+    match identify(&state.pool, &site_key, visitor_token.as_deref(), who).await {
+        Ok(v) => Ok(IdentifiedVisitor {
+            visitor_token: v.visitor_token,
+            conversation_id: v.conversation_id,
+        }),
+        Err(IdentifyError::Invalid { field, message }) => Err(AppError::invalid(field, message)),
+        Err(e @ IdentifyError::UnknownSite) => Err(AppError::NotFound(e.to_string())),
+        Err(e @ IdentifyError::NotVerified) => Err(AppError::Forbidden(e.to_string())),
+        Err(IdentifyError::Db(e)) => {
+            tracing::error!(error = %e, "identify failed");
             Err(AppError::Internal)
         }
     }

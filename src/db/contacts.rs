@@ -63,3 +63,67 @@ pub async fn for_token(
     .fetch_optional(db)
     .await
 }
+
+/// The site's registered contact for a host-site user id, created if new. Name and email
+/// follow what the host site says now.
+pub async fn upsert_registered(
+    db: impl PgExecutor<'_>,
+    site_id: Uuid,
+    external_id: &str,
+    name: Option<&str>,
+    email: Option<&str>,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "INSERT INTO contacts (site_id, external_id, verified, name, email)
+         VALUES ($1, $2, true, $3, $4)
+         ON CONFLICT (site_id, external_id) WHERE external_id IS NOT NULL
+         DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name),
+                       email = COALESCE(EXCLUDED.email, contacts.email),
+                       last_seen_at = now()
+         RETURNING id",
+    )
+    .bind(site_id)
+    .bind(external_id)
+    .bind(name)
+    .bind(email)
+    .fetch_one(db)
+    .await
+}
+
+/// Moves to `registered` every conversation of this site's guest contacts (not registered
+/// ones) with this email, case-insensitive, plus those of `also` (the guest on this device).
+/// Returns how many conversations moved.
+pub async fn attach_guest_conversations(
+    db: impl PgExecutor<'_>,
+    site_id: Uuid,
+    registered: Uuid,
+    email: Option<&str>,
+    also: Option<Uuid>,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE conversations SET contact_id = $2, updated_at = now()
+         WHERE site_id = $1 AND contact_id <> $2 AND contact_id IN (
+             SELECT id FROM contacts
+             WHERE site_id = $1 AND external_id IS NULL
+               AND (($3::text IS NOT NULL AND lower(email) = lower($3)) OR id = $4)
+         )",
+    )
+    .bind(site_id)
+    .bind(registered)
+    .bind(email)
+    .bind(also)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Whether a contact was registered by a verified identify().
+pub async fn is_verified(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query_scalar::<_, bool>("SELECT verified FROM contacts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+            .unwrap_or(false),
+    )
+}

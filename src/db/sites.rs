@@ -108,3 +108,24 @@ pub async fn set_guest_mode(db: impl PgExecutor<'_>, id: Uuid, on: bool) -> sqlx
     .await?;
     Ok(())
 }
+
+/// What a verified identify() needs: the site, its HMAC key and token lifetime.
+#[derive(Debug, Clone, FromRow)]
+pub struct IdentitySettings {
+    pub id: Uuid,
+    pub identity_secret: String,
+    pub visitor_token_days: i32,
+}
+
+/// The identify() settings of a live site, by its public key.
+pub async fn identity(
+    db: impl PgExecutor<'_>,
+    key: &str,
+) -> sqlx::Result<Option<IdentitySettings>> {
+    sqlx::query_as(
+        "SELECT id, identity_secret, visitor_token_days FROM sites WHERE key = $1 AND archived_at IS NULL",
+    )
+    .bind(key)
+    .fetch_optional(db)
+    .await
+}

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod bootstrap;
 pub mod conversations;
+pub mod identify;
 pub mod secrets;
 pub mod validate;
 pub mod visitors;

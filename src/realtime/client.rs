@@ -81,21 +81,24 @@ impl Connection {
         // Back online, or back in view: retry now instead of waiting out the backoff.
         let wake = {
             let shared = shared.clone();
-            move |_: web_sys::Event| {
-                let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
-                if visible {
-                    match shared.wake.borrow_mut().take() {
-                        Some(tx) => {
-                            let _ = tx.send(());
-                        }
-                        None => shared.wake_pending.set(true),
+            move |only_if_visible: bool| {
+                if only_if_visible
+                    && document().visibility_state() != web_sys::VisibilityState::Visible
+                {
+                    return;
+                }
+                match shared.wake.borrow_mut().take() {
+                    Some(tx) => {
+                        let _ = tx.send(());
                     }
+                    None => shared.wake_pending.set(true),
                 }
             }
         };
+        let on_online = wake.clone();
         let listeners = vec![
-            window_event_listener_untyped("online", wake.clone()),
-            window_event_listener_untyped("visibilitychange", wake),
+            window_event_listener_untyped("online", move |_| on_online(false)),
+            window_event_listener_untyped("visibilitychange", move |_| wake(true)),
         ];
         let url = {
             let loc = window().location();

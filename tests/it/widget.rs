@@ -376,3 +376,171 @@ async fn a_returning_visitor_resumes_their_conversation_until_the_token_expires(
         .unwrap();
     assert_eq!(resume(key, token).await.body, "null");
 }
+
+async fn start_guest(app: &axum::Router, key: &str, name: &str, email: &str) -> (String, Uuid) {
+    let r = send(
+        app,
+        form_post(
+            "/api/widget/start",
+            &format!("site_key={key}&name={name}&email={email}"),
+            None,
+        ),
+        [10, 0, 0, 2],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    (
+        v["visitor_token"].as_str().unwrap().to_string(),
+        v["conversation_id"].as_str().unwrap().parse().unwrap(),
+    )
+}
+
+async fn owner(pool: &PgPool, conversation: Uuid) -> Uuid {
+    sqlx::query_scalar("SELECT contact_id FROM conversations WHERE id = $1")
+        .bind(conversation)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn identify_verifies_the_hmac_and_attaches_the_guest_history_by_email(pool: PgPool) {
+    let (key, site_id, _) = site(&pool).await;
+    let app = app(pool.clone());
+    // The same person as a guest on two devices (email case differs), and somebody else.
+    let (token_a, conv_a) = start_guest(&app, &key, "Vera", "vera%40example.com").await;
+    let (_, conv_b) = start_guest(&app, &key, "Vera", "VERA%40Example.COM").await;
+    let (_, conv_c) = start_guest(&app, &key, "Other", "other%40example.com").await;
+    let before = (owner(&pool, conv_a).await, owner(&pool, conv_b).await);
+    let identify = |token: Option<&str>, hash: &str| {
+        form_post(
+            "/api/widget/identify",
+            &format!(
+                "site_key={key}&user_id=user-42&email=Vera%40example.com&name=Vera+V&user_hash={hash}{}",
+                token.map(|t| format!("&visitor_token={t}")).unwrap_or_default()
+            ),
+            None,
+        )
+    };
+
+    // A forged hash: 403, nothing merged, nothing registered, nothing revealed.
+    let forged = switchboard::domain::identify::user_hash("wrong-secret", "user-42");
+    let r = send(&app, identify(Some(&token_a), &forged), [10, 0, 0, 2]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(
+        r.body.contains("We could not verify who you are."),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("conversation"), "{}", r.body);
+    assert_eq!(
+        (owner(&pool, conv_a).await, owner(&pool, conv_b).await),
+        before
+    );
+    let registered: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM contacts WHERE site_id = $1 AND verified")
+            .bind(site_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(registered, 0);
+
+    // The real hash: both guest conversations with that email now belong to the visitor.
+    let good = switchboard::domain::identify::user_hash("secret", "user-42");
+    let r = send(&app, identify(Some(&token_a), &good), [10, 0, 0, 2]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let token = v["visitor_token"].as_str().unwrap().to_string();
+    let contact = owner(&pool, conv_a).await;
+    assert_eq!(owner(&pool, conv_b).await, contact);
+    assert_ne!(
+        owner(&pool, conv_c).await,
+        contact,
+        "another email stays apart"
+    );
+    assert_eq!(v["conversation_id"], conv_b.to_string(), "the latest one");
+    let (verified, external): (bool, String) =
+        sqlx::query_as("SELECT verified, external_id FROM contacts WHERE id = $1")
+            .bind(contact)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((verified, external.as_str()), (true, "user-42"));
+
+    // A new device (no token) identifies as the same user: same contact, same history.
+    let r = send(&app, identify(None, &good), [10, 0, 0, 3]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v2: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_ne!(
+        v2["visitor_token"], v["visitor_token"],
+        "each device its own token"
+    );
+    assert_eq!(v2["conversation_id"], conv_b.to_string());
+    let visitor =
+        switchboard::domain::visitors::authenticate(&pool, v2["visitor_token"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(visitor.contact_id, contact);
+    let agent_view = switchboard::domain::conversations::access::visible_conversation(
+        &pool,
+        &switchboard::domain::conversations::Viewer::Visitor {
+            contact_id: contact,
+            name: "Vera".into(),
+        },
+        conv_a,
+    )
+    .await;
+    assert!(agent_view.is_ok(), "the guest conversation is theirs now");
+
+    // Guest mode off: guests are refused, the identified visitor starts a chat without a form.
+    switchboard::db::sites::set_guest_mode(&pool, site_id, false)
+        .await
+        .unwrap();
+    let r = send(
+        &app,
+        form_post(
+            "/api/widget/start",
+            &format!("site_key={key}&name=Eve"),
+            None,
+        ),
+        [10, 0, 0, 4],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(
+        r.body.contains("Please sign in to chat with us."),
+        "{}",
+        r.body
+    );
+    let r = send(
+        &app,
+        form_post(
+            "/api/widget/start",
+            &format!("site_key={key}&name=&visitor_token={token}"),
+            None,
+        ),
+        [10, 0, 0, 2],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A guest's token is not enough.
+    let (other_key, _, _) = site(&pool).await;
+    let r = send(
+        &app,
+        form_post(
+            "/api/widget/start",
+            &format!("site_key={other_key}&name=&visitor_token={token}"),
+            None,
+        ),
+        [10, 0, 0, 2],
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "a token of another site: {}",
+        r.body
+    );
+}

@@ -133,3 +133,28 @@ mod tests {
         }
     }
 }
+
+/// A visitor the host site identified (verified `identify`) starts a new conversation with
+/// the token their device got then; no form, and guest mode does not matter.
+pub async fn start_registered_chat(
+    pool: &Pool,
+    site_key: &str,
+    token: &str,
+) -> Result<StartedChat, StartChatError> {
+    let site = db::sites::chat_settings(pool, site_key)
+        .await?
+        .ok_or(StartChatError::UnknownSite)?;
+    let visitor = visitors::authenticate(pool, token)
+        .await?
+        .filter(|v| v.site_id == site.id)
+        .ok_or(StartChatError::GuestsNotAllowed)?;
+    if !db::contacts::is_verified(pool, visitor.contact_id).await? {
+        return Err(StartChatError::GuestsNotAllowed);
+    }
+    let conversation_id =
+        start_conversation(pool, site.id, visitor.contact_id, site.guest_group_id).await?;
+    Ok(StartedChat {
+        visitor_token: token.to_string(),
+        conversation_id,
+    })
+}

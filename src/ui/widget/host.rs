@@ -16,6 +16,18 @@
 pub struct Init {
     pub token: Option<String>,
     pub open: bool,
+    /// What the page passed to `Switchboard.identify`, if it did before the chat loaded.
+    pub identity: Option<HostIdentity>,
+}
+
+/// `Switchboard.identify({user_id, email, name, user_hash})`, as the page gave it.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostIdentity {
+    pub user_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub user_hash: String,
 }
 
 /// The host page as the widget sees it. Cheap to copy; does nothing on the server.
@@ -40,7 +52,23 @@ mod browser {
     use wasm_bindgen::JsValue;
 
     fn get(obj: &JsValue, key: &str) -> JsValue {
+        if !obj.is_object() {
+            return JsValue::UNDEFINED;
+        }
         js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    fn text(obj: &JsValue, key: &str) -> Option<String> {
+        get(obj, key).as_string().filter(|s| !s.is_empty())
+    }
+
+    fn identity(obj: &JsValue) -> Option<HostIdentity> {
+        Some(HostIdentity {
+            user_id: text(obj, "user_id")?,
+            email: text(obj, "email"),
+            name: text(obj, "name"),
+            user_hash: text(obj, "user_hash").unwrap_or_default(),
+        })
     }
 
     impl Host {
@@ -79,14 +107,23 @@ mod browser {
 
         /// Listens to the loader. `on_init` runs once (at once when standalone, with our
         /// own stored token); `on_open` on every open/close.
-        pub fn listen(&self, on_init: impl Fn(Init) + 'static, on_open: impl Fn(bool) + 'static) {
+        pub fn listen(
+            &self,
+            on_init: impl Fn(Init) + 'static,
+            on_open: impl Fn(bool) + 'static,
+            on_identify: impl Fn(HostIdentity) + 'static,
+        ) {
             if !self.embedded() {
                 let token = window()
                     .local_storage()
                     .ok()
                     .flatten()
                     .and_then(|s| s.get_item(&self.storage_key()).ok().flatten());
-                on_init(Init { token, open: true });
+                on_init(Init {
+                    token,
+                    open: true,
+                    identity: None,
+                });
                 return;
             }
             let origin = self.parent_origin.clone().unwrap_or_default();
@@ -104,9 +141,15 @@ mod browser {
                 let data = ev.data();
                 match get(&data, "type").as_string().as_deref() {
                     Some("sb:init") => on_init(Init {
-                        token: get(&data, "token").as_string().filter(|t| !t.is_empty()),
+                        token: text(&data, "token"),
                         open: get(&data, "open").as_bool().unwrap_or(false),
+                        identity: identity(&get(&data, "identity")),
                     }),
+                    Some("sb:identify") => {
+                        if let Some(who) = identity(&get(&data, "identity")) {
+                            on_identify(who);
+                        }
+                    }
                     Some("sb:open") => on_open(true),
                     Some("sb:close") => on_open(false),
                     _ => {}

@@ -94,17 +94,18 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
     };
     let phase = RwSignal::new(Phase::Loading);
     let open = RwSignal::new(false);
+    // The token of a visitor the host site identified (verified), until they start a chat.
+    let identified = RwSignal::new(None::<String>);
     // After hydration (an effect), never during it: the first render must match the server's.
     #[cfg(feature = "hydrate")]
     {
         let key = site_key.clone();
         let listen_host = host.clone();
         Effect::new(move |_| {
-            let key = key.clone();
-            listen_host.listen(
-                move |init| {
-                    open.set(init.open);
-                    let Some(token) = init.token else {
+            let resume = {
+                let key = key.clone();
+                move |token: Option<String>| {
+                    let Some(token) = token else {
                         phase.set(Phase::Form);
                         return;
                     };
@@ -119,9 +120,70 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
                             Err(e) => phase.set(Phase::Failed(e.to_string())),
                         }
                     });
-                },
-                move |o| open.set(o),
-            );
+                }
+            };
+            // identify(): verified → this device keeps the registered visitor's token and sees
+            // their conversations; not verified → nothing changes (the server logs it).
+            let identify = {
+                let key = key.clone();
+                let host = listen_host.clone();
+                let resume = resume.clone();
+                move |who: host::HostIdentity, guest_token: Option<String>| {
+                    let key = key.clone();
+                    let host = host.clone();
+                    let resume = resume.clone();
+                    leptos::task::spawn_local(async move {
+                        let result = crate::api::widget::identify_visitor(
+                            key,
+                            guest_token.clone(),
+                            who.user_id,
+                            who.email,
+                            who.name,
+                            who.user_hash,
+                        )
+                        .await;
+                        match result {
+                            Ok(v) => {
+                                host.store_token(&v.visitor_token);
+                                match v.conversation_id {
+                                    Some(conversation_id) => phase.set(Phase::Chat {
+                                        conversation_id,
+                                        token: v.visitor_token,
+                                    }),
+                                    None => {
+                                        identified.set(Some(v.visitor_token));
+                                        phase.set(Phase::Form);
+                                    }
+                                }
+                            }
+                            Err(e) => {
+                                leptos::logging::warn!("Switchboard: identify refused: {e}");
+                                resume(guest_token);
+                            }
+                        }
+                    });
+                }
+            };
+            let on_init = {
+                let identify = identify.clone();
+                move |init: host::Init| {
+                    open.set(init.open);
+                    match init.identity {
+                        Some(who) => identify(who, init.token),
+                        None => resume(init.token),
+                    }
+                }
+            };
+            let on_identify = move |who: host::HostIdentity| {
+                // A page that identifies later (after sign-up, say): keep the current chat's
+                // token as the guest to attach.
+                let current = match phase.get_untracked() {
+                    Phase::Chat { token, .. } => Some(token),
+                    _ => None,
+                };
+                identify(who, current);
+            };
+            listen_host.listen(on_init, move |o| open.set(o), on_identify);
             // Escape closes the panel, as the close button does.
             let esc_host = listen_host.clone();
             let handle = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -166,7 +228,12 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
         }
         Phase::Form => EitherOf5::C(view! {
             <p class="sbw-welcome">{welcome.clone()}</p>
-            <PreChatForm site_key=site_key.clone() prechat on_started=started />
+            <PreChatForm
+                site_key=site_key.clone()
+                prechat
+                on_started=started
+                identified=identified.get()
+            />
         }),
         Phase::Chat {
             conversation_id,

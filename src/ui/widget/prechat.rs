@@ -13,7 +13,10 @@ pub fn PreChatForm(
     site_key: String,
     prechat: PreChat,
     on_started: Callback<StartedChat>,
+    /// The token of a visitor the host site identified: no fields, just "Start Chat".
+    identified: Option<String>,
 ) -> impl IntoView {
+    let known = identified.is_some();
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
@@ -41,8 +44,9 @@ pub fn PreChatForm(
             email.get_untracked(),
             phone.get_untracked(),
         );
+        let token = identified.clone();
         leptos::task::spawn_local(async move {
-            match start_chat(key, n, opt(e), opt(p)).await {
+            match start_chat(key, n, opt(e), opt(p), token).await {
                 Ok(started) => on_started.run(started),
                 Err(e) => error.set(Some(e)),
             }
@@ -57,9 +61,13 @@ pub fn PreChatForm(
     };
     view! {
         <form class="sbw-form" on:submit=submit novalidate>
-            {field(prechat.name, "name", text::NAME, "text", "name", name, field_error("name"))}
-            {field(prechat.email, "email", text::EMAIL, "email", "email", email, field_error("email"))}
-            {field(prechat.phone, "phone", text::PHONE, "tel", "tel", phone, field_error("phone"))}
+            {(!known).then(|| {
+                view! {
+                    {field(prechat.name, "name", text::NAME, "text", "name", name, field_error("name"))}
+                    {field(prechat.email, "email", text::EMAIL, "email", "email", email, field_error("email"))}
+                    {field(prechat.phone, "phone", text::PHONE, "tel", "tel", phone, field_error("phone"))}
+                }
+            })}
             <p class="sbw-error" role="alert">{general}</p>
             <button type="submit" class="sbw-primary" disabled=move || busy.get()>
                 {move || if busy.get() { text::STARTING } else { text::START_CHAT }}
