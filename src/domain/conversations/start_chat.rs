@@ -114,26 +114,6 @@ pub async fn start_chat(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::phone;
-
-    #[test]
-    fn phones() {
-        assert_eq!(phone(" +44 20  7946 0958 ").unwrap(), "+44 20 7946 0958");
-        assert!(phone("1234567").is_ok());
-        for bad in [
-            "123456",
-            "+1 (555) 123-4567",
-            "phone",
-            "123456789012345678901",
-            "++1234567",
-        ] {
-            assert!(phone(bad).is_err(), "{bad:?}");
-        }
-    }
-}
-
 /// A visitor the host site identified (verified `identify`) starts a new conversation with
 /// the token their device got then; no form, and guest mode does not matter.
 pub async fn start_registered_chat(
@@ -157,4 +137,24 @@ pub async fn start_registered_chat(
         visitor_token: token.to_string(),
         conversation_id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::phone;
+
+    #[test]
+    fn phones() {
+        assert_eq!(phone(" +44 20  7946 0958 ").unwrap(), "+44 20 7946 0958");
+        assert!(phone("1234567").is_ok());
+        for bad in [
+            "123456",
+            "+1 (555) 123-4567",
+            "phone",
+            "123456789012345678901",
+            "++1234567",
+        ] {
+            assert!(phone(bad).is_err(), "{bad:?}");
+        }
+    }
 }
