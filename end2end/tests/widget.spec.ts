@@ -61,6 +61,11 @@ test("a visitor on another origin chats live with an agent, offline writes, reso
     current = ws;
   });
 
+  // An agent is signed in (their dashboard is open), so the widget is online.
+  const agentCtx = await browser.newContext();
+  const agentPage = await agentCtx.newPage();
+  await signIn(agentPage, ADMIN.email, ADMIN.password);
+
   const chat = await openWidget(page, key);
   const start = chat.getByRole("button", { name: "Start Chat" });
   await expect(chat.getByLabel("Name")).toBeVisible();
@@ -99,9 +104,6 @@ test("a visitor on another origin chats live with an agent, offline writes, reso
 
   // An agent (second browser context) picks it up.
   const conversation = sql("SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1");
-  const agentCtx = await browser.newContext();
-  const agentPage = await agentCtx.newPage();
-  await signIn(agentPage, ADMIN.email, ADMIN.password);
   const agent = await agentSocket(agentPage, conversation);
   await expect.poll(async () => (await agent.frames()).filter((f) => f.type === "event" && f.kind === "message").length).toBe(2);
 
@@ -226,6 +228,8 @@ test("with guest mode off, an unidentified visitor is asked to sign in", async (
 
 test("identify with a good hash brings the guest history to a new device; a forged one does nothing", async ({ page, browser }) => {
   const key = await siteKey(page);
+  const agentCtx = await browser.newContext();
+  await signIn(await agentCtx.newPage(), ADMIN.email, ADMIN.password);
   const email = `ida-${Date.now()}@example.com`;
   // As a guest, on a first device.
   const chat = await openWidget(page, key);
@@ -273,4 +277,26 @@ test("identify with a good hash brings the guest history to a new device; a forg
   await expect(goodDevice.chat.getByRole("listitem").filter({ hasText: "Now signed in" })).toHaveAttribute("data-state", /sent|delivered|read/);
   expect(sql(`SELECT count(*) FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.external_id = '${userId}'`)).toBe("1");
   await goodDevice.ctx.close();
+  await agentCtx.close();
+});
+
+test("with no agent available, the widget takes a message that becomes a case", async ({ page }) => {
+  const key = await siteKey(page);
+  // Nobody is signed in now (earlier tests' agents have left; their sockets close async).
+  let chat!: FrameLocator;
+  await expect(async () => {
+    chat = await openWidget(page, key);
+    await expect(chat.getByText("We're offline right now")).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 20_000 });
+  const send = chat.getByRole("button", { name: "Send message" });
+  await chat.getByLabel("Name").fill("Olga Offline");
+  await chat.getByLabel("Message").fill("Please call me about order 42");
+  await send.click();
+  await expect(chat.getByText("Give an email or a phone number so we can answer you.")).toBeVisible();
+  await chat.getByLabel("Phone").fill("+44 20 7946 0958");
+  await send.click();
+  await expect(chat.getByText("Thank you! We received your message and will get back to you.")).toBeVisible();
+  expect(sql(`SELECT name || '|' || phone || '|' || message || '|' || status FROM cases ORDER BY created_at DESC LIMIT 1`)).toBe(
+    "Olga Offline|+44 20 7946 0958|Please call me about order 42|open",
+  );
 });

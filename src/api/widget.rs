@@ -157,3 +157,31 @@ pub async fn identify_visitor(
         }
     }
 }
+
+/// The offline form: "Name", "Email" or "Phone" (one required), "Message". Stored as a case.
+#[server(endpoint = "widget/offline")]
+pub async fn leave_message(
+    site_key: String,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    message: String,
+) -> Result<(), AppError> {
+    use crate::domain::cases::{leave_message, CaseError, OfflineMessage};
+    let state = crate::server::auth::state()?;
+    let form = OfflineMessage {
+        name: &name,
+        email: email.as_deref(),
+        phone: phone.as_deref(),
+        message: &message,
+    };
+    match leave_message(&state.pool, &site_key, form).await {
+        Ok(_) => Ok(()),
+        Err(CaseError::Invalid { field, message }) => Err(AppError::invalid(field, message)),
+        Err(e @ CaseError::UnknownSite) => Err(AppError::NotFound(e.to_string())),
+        Err(CaseError::Db(e)) => {
+            tracing::error!(error = %e, "storing an offline message failed");
+            Err(AppError::Internal)
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! executor: no HTTP, no Leptos, no rules beyond what the schema enforces.
 
 pub mod audit;
+pub mod cases;
 pub mod contacts;
 pub mod conversations;
 pub mod login_attempts;

@@ -65,6 +65,7 @@ pub async fn chat_settings(
 #[derive(Debug, Clone, FromRow)]
 pub struct WidgetRow {
     pub id: Uuid,
+    pub guest_group_id: Option<Uuid>,
     pub name: String,
     pub appearance: serde_json::Value,
     pub guest_mode: bool,
@@ -75,7 +76,7 @@ pub struct WidgetRow {
 /// The widget settings of a live (not archived) site, by its public key.
 pub async fn widget(db: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<WidgetRow>> {
     sqlx::query_as(
-        "SELECT id, name, appearance, guest_mode, prechat, allowed_origins
+        "SELECT id, guest_group_id, name, appearance, guest_mode, prechat, allowed_origins
          FROM sites WHERE key = $1 AND archived_at IS NULL",
     )
     .bind(key)

@@ -117,3 +117,25 @@ pub async fn set_active(db: impl PgExecutor<'_>, id: Uuid, active: bool) -> sqlx
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Active agents and admins with the "Available" switch on who may take a site's chats
+/// routed to `group`: admins, members of that group, or (no group) members of any group of
+/// the site.
+pub async fn available_for(
+    db: impl PgExecutor<'_>,
+    site_id: Uuid,
+    group: Option<Uuid>,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT u.id FROM users u
+         WHERE u.active AND u.available AND (
+             u.role = 'admin'
+             OR EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+                        WHERE gm.user_id = u.id AND g.site_id = $1 AND g.archived_at IS NULL
+                          AND ($2::uuid IS NULL OR g.id = $2)))",
+    )
+    .bind(site_id)
+    .bind(group)
+    .fetch_all(db)
+    .await
+}

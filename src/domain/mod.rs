@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod bootstrap;
+pub mod cases;
 pub mod conversations;
 pub mod identify;
 pub mod secrets;

@@ -5,6 +5,7 @@ use crate::db::{self, Pool};
 use crate::domain::visitors;
 use crate::model::{PreChat, ResumedChat, WidgetSettings};
 use serde::Deserialize;
+use uuid::Uuid;
 
 /// The `sites.appearance` document; missing keys fall back to the defaults.
 #[derive(Debug, Deserialize)]
@@ -30,6 +31,9 @@ impl Default for Appearance {
 /// A site as the widget and its loader see it.
 #[derive(Debug, Clone)]
 pub struct WidgetSite {
+    pub id: Uuid,
+    /// Where new chats are routed (the guest group), if set.
+    pub guest_group: Option<Uuid>,
     pub settings: WidgetSettings,
     /// Origins whose pages may embed the widget; empty = any.
     pub allowed_origins: Vec<String>,
@@ -60,6 +64,8 @@ pub async fn site(pool: &Pool, key: &str) -> sqlx::Result<Option<WidgetSite>> {
         "right"
     };
     Ok(Some(WidgetSite {
+        id: row.id,
+        guest_group: row.guest_group_id,
         settings: WidgetSettings {
             site_name: row.name,
             title: look.title,

@@ -82,8 +82,10 @@ impl Connection {
         let wake = {
             let shared = shared.clone();
             move |only_if_visible: bool| {
-                if only_if_visible
-                    && document().visibility_state() != web_sys::VisibilityState::Visible
+                // A live connection needs no wake-up (the heartbeat notices a dead one).
+                if shared.connected.get()
+                    || (only_if_visible
+                        && document().visibility_state() != web_sys::VisibilityState::Visible)
                 {
                     return;
                 }
@@ -209,6 +211,101 @@ enum Wake {
     Write,
 }
 
+/// Serves one open socket until it ends: hello and subscriptions first, then frames in,
+/// outbox and pings out.
+async fn serve(
+    ws: WebSocket,
+    hello: &Option<String>,
+    status: RwSignal<ConnStatus>,
+    on_frame: &Rc<dyn Fn(ServerFrame)>,
+    shared: &Rc<Shared>,
+    attempt: &Cell<u32>,
+) {
+    let (mut tx, mut rx) = ws.split();
+    let mut first: Vec<ClientFrame> = Vec::new();
+    if let Some(token) = &hello {
+        first.push(ClientFrame::Hello {
+            visitor_token: token.clone(),
+        });
+    }
+    for (conversation_id, after_seq) in shared.cursors.borrow().iter() {
+        first.push(ClientFrame::Subscribe {
+            conversation_id: *conversation_id,
+            after_seq: *after_seq,
+        });
+    }
+    let mut open = true;
+    for f in first {
+        open = open && tx.send(Message::Text(encode_client(&f))).await.is_ok();
+    }
+    // A new connection: every unconfirmed send goes out again, in order.
+    for o in shared.outbox.borrow_mut().iter_mut() {
+        o.written = false;
+    }
+    shared.ephemeral.borrow_mut().clear();
+    let (kick_tx, kick_rx) = futures_channel::mpsc::unbounded::<()>();
+    *shared.kick.borrow_mut() = Some(kick_tx);
+    let heartbeat = gloo_timers::future::IntervalStream::new(HEARTBEAT_SECS * 1000);
+    let mut wakes =
+        futures_util::stream::select(heartbeat.map(|_| Wake::Beat), kick_rx.map(|_| Wake::Write));
+    while open && !shared.stopped.get() {
+        match select(rx.next(), wakes.next()).await {
+            Either::Left((Some(Ok(Message::Text(text))), _)) => {
+                let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else {
+                    continue;
+                };
+                match &frame {
+                    ServerFrame::Welcome { .. } => {
+                        attempt.set(0);
+                        shared.wake_pending.set(false);
+                        shared.connected.set(true);
+                        status.set(ConnStatus::Online);
+                        shared.kick();
+                    }
+                    ServerFrame::Event(e) => {
+                        let mut cursors = shared.cursors.borrow_mut();
+                        if let Some(c) = cursors.get_mut(&e.conversation_id) {
+                            *c = (*c).max(e.seq);
+                        }
+                    }
+                    _ => settle(shared, &frame),
+                }
+                on_frame(frame);
+            }
+            Either::Left((Some(Ok(Message::Bytes(_))), _)) => {}
+            Either::Left(_) => open = false,
+            Either::Right((Some(Wake::Beat), _)) => {
+                open = tx
+                    .send(Message::Text(encode_client(&ClientFrame::Ping)))
+                    .await
+                    .is_ok();
+            }
+            Either::Right((Some(Wake::Write), _)) if shared.connected.get() => {
+                let now: Vec<ClientFrame> = shared.ephemeral.borrow_mut().drain(..).collect();
+                let queued: Vec<ClientFrame> = shared
+                    .outbox
+                    .borrow_mut()
+                    .iter_mut()
+                    .filter(|o| !o.written)
+                    .map(|o| {
+                        o.written = true;
+                        o.frame.clone()
+                    })
+                    .collect();
+                for f in queued.iter().chain(now.iter()) {
+                    if open {
+                        open = tx.send(Message::Text(encode_client(f))).await.is_ok();
+                    }
+                }
+            }
+            Either::Right(_) => {}
+        }
+    }
+    shared.connected.set(false);
+    shared.kick.borrow_mut().take();
+    let _ = tx.close().await;
+}
+
 async fn run(
     url: String,
     hello: Option<String>,
@@ -216,109 +313,39 @@ async fn run(
     on_frame: Rc<dyn Fn(ServerFrame)>,
     shared: Rc<Shared>,
 ) {
-    let mut attempt: u32 = 0;
+    let attempt = Cell::new(0u32);
     while !shared.stopped.get() {
+        // A wake-up (`online`, tab visible) while this attempt is not yet connected drops it
+        // and retries at once: an attempt started while the network was down can hang.
+        let (wake_tx, wake_rx) = futures_channel::oneshot::channel();
+        *shared.wake.borrow_mut() = Some(wake_tx);
+        let mut woken = false;
         if let Ok(ws) = WebSocket::open(&url) {
-            let (mut tx, mut rx) = ws.split();
-            let mut first: Vec<ClientFrame> = Vec::new();
-            if let Some(token) = &hello {
-                first.push(ClientFrame::Hello {
-                    visitor_token: token.clone(),
-                });
-            }
-            for (conversation_id, after_seq) in shared.cursors.borrow().iter() {
-                first.push(ClientFrame::Subscribe {
-                    conversation_id: *conversation_id,
-                    after_seq: *after_seq,
-                });
-            }
-            let mut open = true;
-            for f in first {
-                open = open && tx.send(Message::Text(encode_client(&f))).await.is_ok();
-            }
-            // A new connection: every unconfirmed send goes out again, in order.
-            for o in shared.outbox.borrow_mut().iter_mut() {
-                o.written = false;
-            }
-            shared.ephemeral.borrow_mut().clear();
-            let (kick_tx, kick_rx) = futures_channel::mpsc::unbounded::<()>();
-            *shared.kick.borrow_mut() = Some(kick_tx);
-            let heartbeat = gloo_timers::future::IntervalStream::new(HEARTBEAT_SECS * 1000);
-            let mut wakes = futures_util::stream::select(
-                heartbeat.map(|_| Wake::Beat),
-                kick_rx.map(|_| Wake::Write),
-            );
-            while open && !shared.stopped.get() {
-                match select(rx.next(), wakes.next()).await {
-                    Either::Left((Some(Ok(Message::Text(text))), _)) => {
-                        let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else {
-                            continue;
-                        };
-                        match &frame {
-                            ServerFrame::Welcome { .. } => {
-                                attempt = 0;
-                                shared.wake_pending.set(false);
-                                shared.connected.set(true);
-                                status.set(ConnStatus::Online);
-                                shared.kick();
-                            }
-                            ServerFrame::Event(e) => {
-                                let mut cursors = shared.cursors.borrow_mut();
-                                if let Some(c) = cursors.get_mut(&e.conversation_id) {
-                                    *c = (*c).max(e.seq);
-                                }
-                            }
-                            _ => settle(&shared, &frame),
-                        }
-                        on_frame(frame);
-                    }
-                    Either::Left((Some(Ok(Message::Bytes(_))), _)) => {}
-                    Either::Left(_) => open = false,
-                    Either::Right((Some(Wake::Beat), _)) => {
-                        open = tx
-                            .send(Message::Text(encode_client(&ClientFrame::Ping)))
-                            .await
-                            .is_ok();
-                    }
-                    Either::Right((Some(Wake::Write), _)) if shared.connected.get() => {
-                        let now: Vec<ClientFrame> =
-                            shared.ephemeral.borrow_mut().drain(..).collect();
-                        let queued: Vec<ClientFrame> = shared
-                            .outbox
-                            .borrow_mut()
-                            .iter_mut()
-                            .filter(|o| !o.written)
-                            .map(|o| {
-                                o.written = true;
-                                o.frame.clone()
-                            })
-                            .collect();
-                        for f in queued.iter().chain(now.iter()) {
-                            if open {
-                                open = tx.send(Message::Text(encode_client(f))).await.is_ok();
-                            }
-                        }
-                    }
-                    Either::Right(_) => {}
-                }
-            }
-            shared.connected.set(false);
-            shared.kick.borrow_mut().take();
-            let _ = tx.close().await;
+            let conn = serve(ws, &hello, status, &on_frame, &shared, &attempt);
+            futures_util::pin_mut!(conn);
+            woken = matches!(select(conn, wake_rx).await, Either::Right((Ok(()), _)));
         }
+        shared.connected.set(false);
+        shared.kick.borrow_mut().take();
         if shared.stopped.get() {
             break;
         }
         status.set(ConnStatus::Reconnecting);
-        if shared.wake_pending.replace(false) {
-            // Back online (or visible) while that attempt was under way: try again now.
+        if woken || shared.wake_pending.replace(false) {
+            // The network just changed: try again now, and start the backoff over.
+            attempt.set(0);
             continue;
         }
-        let delay = backoff_ms(attempt, js_sys::Math::random());
-        attempt = attempt.saturating_add(1);
+        let delay = backoff_ms(attempt.get(), js_sys::Math::random());
+        attempt.set(attempt.get().saturating_add(1));
         let (wake_tx, wake_rx) = futures_channel::oneshot::channel();
         *shared.wake.borrow_mut() = Some(wake_tx);
-        let _ = select(gloo_timers::future::TimeoutFuture::new(delay), wake_rx).await;
+        if let Either::Right(_) =
+            select(gloo_timers::future::TimeoutFuture::new(delay), wake_rx).await
+        {
+            // Woken by `online` / visibility: the old backoff no longer says anything.
+            attempt.set(0);
+        }
         shared.wake.borrow_mut().take();
     }
 }

@@ -4,6 +4,7 @@
 
 use super::state::AppState;
 use crate::domain::widget::{self, WidgetSite};
+use crate::realtime::protocol::PresenceState;
 use crate::ui::widget::{widget_shell, WidgetBoot};
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
@@ -99,10 +100,27 @@ pub async fn page(
     } else {
         format!("'self' {}", site.allowed_origins.join(" "))
     };
+    let presence = &state.realtime.presence;
+    let online = match crate::domain::cases::someone_available(
+        &state.pool,
+        site.id,
+        site.guest_group,
+        |agent| presence.state(agent) != PresenceState::Offline,
+    )
+    .await
+    {
+        Ok(online) => online,
+        Err(e) => {
+            tracing::error!(error = %e, "checking availability failed");
+            // Not knowing is not "offline": let the visitor start; nothing gets lost either way.
+            true
+        }
+    };
     let boot = WidgetBoot {
         site_key: key,
         settings: site.settings,
         parent_origin,
+        online,
     };
     let ctx = state.clone();
     let render = leptos_axum::render_app_async_with_context(

@@ -975,3 +975,49 @@ async fn resolve_then_one_rating_then_a_new_message_reopens(pool: PgPool) {
             .unwrap();
     assert_eq!((status.as_str(), assignee), ("waiting", None));
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_widget_is_online_while_an_available_agent_is_connected(pool: PgPool) {
+    use crate::common::{get, send};
+    let w = world(&pool).await;
+    let key: String = sqlx::query_scalar("SELECT key FROM sites WHERE id = $1")
+        .bind(w.site)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let app = crate::common::app(pool.clone());
+    let server = serve_app(app.clone()).await;
+    let online = |app: axum::Router, key: String| async move {
+        let page = send(&app, get(&format!("/widget/{key}"), None), [10, 0, 0, 1]).await;
+        page.body.contains(r#""online":true"#)
+    };
+    assert!(!online(app.clone(), key.clone()).await, "nobody connected");
+    let agent = Client::agent(server.addr, &w.agent_cookie).await;
+    assert!(
+        online(app.clone(), key.clone()).await,
+        "an agent of the site is connected"
+    );
+    // The "Available" switch off: connected but not taking chats.
+    sqlx::query("UPDATE users SET available = false WHERE id = $1")
+        .bind(w.agent)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(!online(app.clone(), key.clone()).await);
+    sqlx::query("UPDATE users SET available = true WHERE id = $1")
+        .bind(w.agent)
+        .execute(&pool)
+        .await
+        .unwrap();
+    drop(agent);
+    // The socket's end is noticed asynchronously.
+    let mut still = true;
+    for _ in 0..50 {
+        still = online(app.clone(), key.clone()).await;
+        if !still {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!still, "the agent left");
+}

@@ -544,3 +544,73 @@ async fn identify_verifies_the_hmac_and_attaches_the_guest_history_by_email(pool
         r.body
     );
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_offline_message_becomes_a_case_and_bad_input_is_named(pool: PgPool) {
+    let (key, site_id, _) = site(&pool).await;
+    let app = app(pool.clone());
+    // Nobody is connected: the widget page says so, and new visitors get the offline form.
+    let page = send(&app, get(&format!("/widget/{key}"), None), [10, 0, 0, 1]).await;
+    assert!(page.body.contains(r#""online":false"#), "{}", page.body);
+
+    let leave = |form: &str| {
+        form_post(
+            "/api/widget/offline",
+            &format!("site_key={key}&{form}"),
+            None,
+        )
+    };
+    let cases = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM cases")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    for (form, field, text) in [
+        ("name=&email=a%40b.example&message=hi", "name", "Name"),
+        ("name=Olga&message=hi", "email", "email or a phone number"),
+        ("name=Olga&email=nope&message=hi", "email", ""),
+        ("name=Olga&phone=12&message=hi", "phone", "7 to 20 digits"),
+        (
+            "name=Olga&email=o%40b.example&message=+++",
+            "message",
+            "empty",
+        ),
+    ] {
+        let r = send(&app, leave(form), [10, 0, 0, 1]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{form}: {}", r.body);
+        let e: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(e["Invalid"]["field"], field, "{form}: {}", r.body);
+        assert!(r.body.contains(text), "{form}: {}", r.body);
+    }
+    assert_eq!(cases().await, 0, "nothing stored from bad input");
+
+    let r = send(
+        &app,
+        leave("name=Olga&phone=%2B44+20+7946+0958&message=Call+me+about+order+42"),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (sid, name, phone, message, status): (Uuid, String, String, String, String) =
+        sqlx::query_as("SELECT site_id, name, phone, message, status FROM cases")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (
+            sid,
+            name.as_str(),
+            phone.as_str(),
+            message.as_str(),
+            status.as_str()
+        ),
+        (
+            site_id,
+            "Olga",
+            "+44 20 7946 0958",
+            "Call me about order 42",
+            "open"
+        )
+    );
+}

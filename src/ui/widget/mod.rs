@@ -15,9 +15,9 @@ use crate::api::widget::StartedChat;
 use crate::model::WidgetSettings;
 use chat::Chat;
 pub use host::Host;
-use leptos::either::EitherOf5;
+use leptos::either::EitherOf6;
 use leptos::prelude::*;
-use prechat::PreChatForm;
+use prechat::{OfflineForm, PreChatForm};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -28,6 +28,8 @@ pub struct WidgetBoot {
     pub settings: WidgetSettings,
     /// The embedding page's origin (already checked against the site's allowed origins).
     pub parent_origin: Option<String>,
+    /// Whether an agent can answer now; if not, new visitors get the offline form.
+    pub online: bool,
 }
 
 /// Where the visitor is. (The server renders only `Loading`; the browser moves on.)
@@ -87,6 +89,7 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
         site_key,
         settings,
         parent_origin,
+        online,
     } = boot;
     let host = Host {
         parent_origin,
@@ -222,11 +225,13 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
     // Either-enums, not `into_any()`: an AnyView carries every render path (server ones
     // included) into the WASM bundle; the widget must stay small.
     let body = move || match phase.get() {
-        Phase::Loading => EitherOf5::A(view! { <p class="sbw-note">{text::LOADING}</p> }),
-        Phase::Form if !guest_mode => {
-            EitherOf5::B(view! { <p class="sbw-note" role="status">{text::SIGN_IN_TO_CHAT}</p> })
+        Phase::Loading => EitherOf6::A(view! { <p class="sbw-note">{text::LOADING}</p> }),
+        // Guest mode off: only visitors the host site identified may chat.
+        Phase::Form if !guest_mode && identified.with(Option::is_none) => {
+            EitherOf6::B(view! { <p class="sbw-note" role="status">{text::SIGN_IN_TO_CHAT}</p> })
         }
-        Phase::Form => EitherOf5::C(view! {
+        Phase::Form if !online => EitherOf6::F(view! { <OfflineForm site_key=site_key.clone() /> }),
+        Phase::Form => EitherOf6::C(view! {
             <p class="sbw-welcome">{welcome.clone()}</p>
             <PreChatForm
                 site_key=site_key.clone()
@@ -238,11 +243,11 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
         Phase::Chat {
             conversation_id,
             token,
-        } => EitherOf5::D(view! {
+        } => EitherOf6::D(view! {
             <Chat host=host.clone() conversation_id visitor_token=token open />
         }),
         Phase::Failed(message) => {
-            EitherOf5::E(view! { <p class="sbw-error" role="alert">{message}</p> })
+            EitherOf6::E(view! { <p class="sbw-error" role="alert">{message}</p> })
         }
     };
     view! {

@@ -2,9 +2,10 @@
 //! the site's settings), "Start Chat". Errors show inline under their field.
 
 use super::text;
-use crate::api::widget::{start_chat, StartedChat};
+use crate::api::widget::{leave_message, start_chat, StartedChat};
 use crate::error::AppError;
 use crate::model::{FieldRule, PreChat};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// The form; `on_started` gets the new chat.
@@ -73,6 +74,100 @@ pub fn PreChatForm(
                 {move || if busy.get() { text::STARTING } else { text::START_CHAT }}
             </button>
         </form>
+    }
+}
+
+/// "We're offline right now": "Name", "Email" or "Phone" (one of them), "Message",
+/// "Send message". Stored as a case; the visitor sees that it arrived.
+#[component]
+pub fn OfflineForm(site_key: String) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let message = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let done = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
+    let field_error = move |f: &'static str| {
+        move || {
+            error
+                .get()
+                .filter(|e| e.field() == Some(f))
+                .map(|e| e.to_string())
+        }
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let key = site_key.clone();
+        let opt = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+        let (n, e, p, m) = (
+            name.get_untracked(),
+            email.get_untracked(),
+            phone.get_untracked(),
+            message.get_untracked(),
+        );
+        leptos::task::spawn_local(async move {
+            match leave_message(key, n, opt(e), opt(p), m).await {
+                Ok(()) => done.set(true),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let optional = FieldRule {
+        show: true,
+        required: false,
+    };
+    let general = move || {
+        error
+            .get()
+            .filter(|e| e.field().is_none())
+            .map(|e| e.to_string())
+    };
+    view! {
+        <h2 class="sbw-offline-title">{text::OFFLINE_TITLE}</h2>
+        {move || {
+            if done.get() {
+                Either::Left(view! { <p class="sbw-note" role="status">{text::OFFLINE_SENT}</p> })
+            } else {
+                Either::Right(view! {
+                    <p class="sbw-note">{text::OFFLINE_HELP}</p>
+                    <form class="sbw-form" on:submit=submit.clone() novalidate>
+                        {field(
+                            FieldRule { show: true, required: true },
+                            "off-name",
+                            text::NAME,
+                            "text",
+                            "name",
+                            name,
+                            field_error("name"),
+                        )}
+                        {field(optional, "off-email", text::EMAIL, "email", "email", email, field_error("email"))}
+                        {field(optional, "off-phone", text::PHONE, "tel", "tel", phone, field_error("phone"))}
+                        <div class="sbw-field">
+                            <label for="sbw-off-message">{text::MESSAGE}</label>
+                            <textarea
+                                id="sbw-off-message"
+                                rows="4"
+                                aria-describedby="sbw-off-message-error"
+                                prop:value=move || message.get()
+                                on:input=move |ev| message.set(event_target_value(&ev))
+                            ></textarea>
+                            <p class="sbw-field-error" id="sbw-off-message-error">{field_error("message")}</p>
+                        </div>
+                        <p class="sbw-error" role="alert">{general}</p>
+                        <button type="submit" class="sbw-primary" disabled=move || busy.get()>
+                            {text::SEND_MESSAGE}
+                        </button>
+                    </form>
+                })
+            }
+        }}
     }
 }
 
