@@ -104,6 +104,16 @@ test("a visitor on another origin chats live with an agent, offline writes, reso
 
   // An agent (second browser context) picks it up.
   const conversation = sql("SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1");
+  // What the agent will know about the visit: browser, OS, page (and its changes), language…
+  const meta = (field: string) => sql(`SELECT c.metadata->>'${field}' FROM contacts c JOIN conversations v ON v.contact_id = c.id WHERE v.id = '${conversation}'`);
+  await expect.poll(() => meta("page_title")).toBe("Host shop");
+  expect(meta("browser")).toMatch(/Chrom/);
+  expect(meta("os")).toMatch(/Linux/);
+  expect(meta("ip")).toBe("127.0.0.1");
+  expect(meta("language")).toBeTruthy();
+  expect(meta("time_zone")).toBeTruthy();
+  await page.evaluate(() => history.pushState({}, "", "/pricing"));
+  await expect.poll(() => meta("page_url")).toBe(`${hostURL}/pricing`);
   const agent = await agentSocket(agentPage, conversation);
   await expect.poll(async () => (await agent.frames()).filter((f) => f.type === "event" && f.kind === "message").length).toBe(2);
 

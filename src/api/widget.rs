@@ -185,3 +185,41 @@ pub async fn leave_message(
         }
     }
 }
+
+/// The widget reports where the visitor is (on start, on return, on every page change the
+/// loader sees); browser, OS and IP come from the request itself.
+#[server(endpoint = "widget/visit")]
+pub async fn report_visit(
+    visitor_token: String,
+    page_url: Option<String>,
+    page_title: Option<String>,
+    referrer: Option<String>,
+    language: Option<String>,
+    time_zone: Option<String>,
+) -> Result<(), AppError> {
+    use crate::domain::visits::{metadata, record, PageReport};
+    use crate::server::auth;
+    let state = auth::state()?;
+    let parts = auth::parts()?;
+    let visitor = crate::domain::visitors::authenticate(&state.pool, &visitor_token)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "authenticating a visitor failed");
+            AppError::Internal
+        })?
+        .ok_or_else(|| AppError::Forbidden("This chat session has expired.".into()))?;
+    let page = PageReport {
+        url: page_url.as_deref(),
+        title: page_title.as_deref(),
+        referrer: referrer.as_deref(),
+        language: language.as_deref(),
+        time_zone: time_zone.as_deref(),
+    };
+    let meta = metadata(&auth::user_agent(&parts), &auth::client_ip(&parts), &page);
+    record(&state.pool, visitor.contact_id, &meta)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "recording a visit failed");
+            AppError::Internal
+        })
+}

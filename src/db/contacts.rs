@@ -127,3 +127,19 @@ pub async fn is_verified(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool
             .unwrap_or(false),
     )
 }
+
+/// Merges keys into a contact's metadata (newer values win) and marks them seen now.
+pub async fn merge_metadata(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    doc: &serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE contacts SET metadata = metadata || $2::jsonb, last_seen_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(doc)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -9,4 +9,5 @@ pub mod identify;
 pub mod secrets;
 pub mod validate;
 pub mod visitors;
+pub mod visits;
 pub mod widget;

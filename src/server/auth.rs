@@ -73,14 +73,44 @@ pub async fn require_admin() -> Result<UserRow, AppError> {
     }
 }
 
-/// The client's IP: the TCP peer. (Forwarded headers are not trusted here; trusted proxies
-/// come with the visitor metadata work.)
+/// The client's IP: the TCP peer, or, when the peer is a trusted proxy
+/// (`SWITCHBOARD_TRUSTED_PROXIES`), the right-most `X-Forwarded-For` address that is not one
+/// of our proxies (entries further left are whatever the client claimed).
 pub fn client_ip(parts: &Parts) -> String {
-    parts
+    let trusted = use_context::<AppState>()
+        .map(|s| s.config.trusted_proxies.clone())
+        .unwrap_or_default();
+    client_ip_from(parts, &trusted)
+}
+
+/// [`client_ip`] with the trusted proxies given.
+pub fn client_ip_from(parts: &Parts, trusted: &[ipnet::IpNet]) -> String {
+    let Some(peer) = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|ConnectInfo(addr)| addr.ip())
+    else {
+        return "unknown".into();
+    };
+    if !trusted.iter().any(|n| n.contains(&peer)) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !trusted.iter().any(|n| n.contains(*ip)))
+        .or(forwarded.first())
+        .copied()
+        .unwrap_or(peer)
+        .to_string()
 }
 
 /// The User-Agent header, or "".

@@ -22,6 +22,9 @@ pub struct Config {
     /// `SWITCHBOARD_SOCKET_TIMEOUT_SECS`: close WebSockets silent this long (default 60;
     /// clients ping every 25 s).
     pub socket_timeout: std::time::Duration,
+    /// `SWITCHBOARD_TRUSTED_PROXIES`: comma-separated IPs or CIDR ranges of reverse proxies
+    /// whose `X-Forwarded-For` is believed (default none: the TCP peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// A configuration value that cannot be used.
@@ -35,6 +38,23 @@ pub enum ConfigError {
         "SWITCHBOARD_SOCKET_TIMEOUT_SECS={0:?} must be a whole number of seconds from 30 to 3600"
     )]
     SocketTimeout(String),
+    #[error(
+        "SWITCHBOARD_TRUSTED_PROXIES: {0:?} is not an IP address or CIDR range (like 10.0.0.0/8)"
+    )]
+    TrustedProxy(String),
+}
+
+/// Parses a comma-separated list of IPs and CIDR ranges.
+pub fn parse_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError::TrustedProxy(s.to_string()))
+        })
+        .collect()
 }
 
 fn var(name: &str) -> Option<String> {
@@ -62,9 +82,12 @@ impl Config {
             Ok(n) if (30..=3600).contains(&n) => std::time::Duration::from_secs(n),
             _ => return Err(ConfigError::SocketTimeout(timeout_raw)),
         };
+        let trusted_proxies =
+            parse_proxies(&var("SWITCHBOARD_TRUSTED_PROXIES").unwrap_or_default())?;
         Ok(Config {
             addr,
             socket_timeout,
+            trusted_proxies,
             data_dir: var("SWITCHBOARD_DATA_DIR")
                 .unwrap_or_else(|| "./data".into())
                 .into(),
@@ -100,7 +123,16 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{parse_proxies, redact_url};
+
+    #[test]
+    fn proxies() {
+        let p = parse_proxies(" 10.0.0.0/8, 127.0.0.1 ,::1").unwrap();
+        assert_eq!(p.len(), 3);
+        assert!(p[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_proxies("").unwrap().is_empty());
+        assert!(parse_proxies("10.0.0.0/8,nope").is_err());
+    }
 
     #[test]
     fn redacts_passwords_only() {

@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 /// Builds the application router (used by `main` and by the integration tests).
@@ -33,6 +34,8 @@ pub fn build(state: AppState) -> Router {
             middleware::page_guard,
         ))
         .layer(axum::middleware::from_fn(middleware::api_guard))
+        // gzip for pages, JS, CSS and WASM (what a visitor downloads when the chat opens).
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

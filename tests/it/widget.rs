@@ -614,3 +614,78 @@ async fn an_offline_message_becomes_a_case_and_bad_input_is_named(pool: PgPool) 
         )
     );
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn visit_metadata_is_kept_and_forwarded_ips_are_believed_only_from_trusted_proxies(
+    pool: PgPool,
+) {
+    let (key, _, _) = site(&pool).await;
+    let report = |token: &str| {
+        let mut req = form_post(
+            "/api/widget/visit",
+            &format!(
+                "visitor_token={token}&page_url=https%3A%2F%2Fshop.example%2Fcart&page_title=Your+cart\
+                 &referrer=https%3A%2F%2Fsearch.example%2F&language=de-CH&time_zone=Europe%2FZurich"
+            ),
+            None,
+        );
+        let h = req.headers_mut();
+        h.insert(
+            "x-forwarded-for",
+            "198.51.100.1, 203.0.113.9".parse().unwrap(),
+        );
+        h.insert(
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+                .parse()
+                .unwrap(),
+        );
+        req
+    };
+    let meta = |contact: Uuid| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, serde_json::Value>(
+                "SELECT metadata FROM contacts WHERE id = $1",
+            )
+            .bind(contact)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+
+    // Not behind a trusted proxy: the peer is the client, X-Forwarded-For is ignored.
+    let direct = app(pool.clone());
+    let (token, _) = start_guest(&direct, &key, "Mia", "mia%40example.com").await;
+    let contact = switchboard::domain::visitors::authenticate(&pool, &token)
+        .await
+        .unwrap()
+        .unwrap()
+        .contact_id;
+    let r = send(&direct, report(&token), [10, 0, 0, 5]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let m = meta(contact).await;
+    assert_eq!(m["ip"], "10.0.0.5");
+    assert!(m["browser"].as_str().unwrap().starts_with("Chrome"), "{m}");
+    assert!(m["os"].as_str().unwrap().starts_with("Windows"), "{m}");
+    assert_eq!(m["page_url"], "https://shop.example/cart");
+    assert_eq!(m["page_title"], "Your cart");
+    assert_eq!(m["referrer"], "https://search.example/");
+    assert_eq!(m["language"], "de-CH");
+    assert_eq!(m["time_zone"], "Europe/Zurich");
+
+    // Behind a trusted proxy: the right-most address the proxy saw.
+    let proxied = crate::common::app_trusting(pool.clone(), "10.0.0.0/8");
+    let r = send(&proxied, report(&token), [10, 0, 0, 5]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(meta(contact).await["ip"], "203.0.113.9");
+    // A peer that is not a trusted proxy cannot claim an address.
+    let r = send(&proxied, report(&token), [192, 0, 2, 44]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(meta(contact).await["ip"], "192.0.2.44");
+
+    // A made-up token records nothing.
+    let r = send(&direct, report("made-up"), [10, 0, 0, 5]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}

@@ -337,7 +337,7 @@ mod client {
                 }
             }
         };
-        let conn = Rc::new(Connection::start(Some(token), status, on_frame));
+        let conn = Rc::new(Connection::start(Some(token.clone()), status, on_frame));
         *conn_slot.borrow_mut() = Some(Rc::downgrade(&conn));
         conn.track(conversation_id, 0);
         let stored: Conn = StoredValue::new_local(conn);
@@ -356,11 +356,41 @@ mod client {
                 }
             }
         });
+        Effect::new({
+            let host = host.clone();
+            move |_| {
+                let n = unread.get();
+                host.post("unread", &[("count", n.into())]);
+            }
+        });
+        // Where the visitor is, for the agent: now and on every page change.
         Effect::new(move |_| {
-            let n = unread.get();
-            host.post("unread", &[("count", n.into())]);
+            let page = host.page.get().unwrap_or_default();
+            let token = token.clone();
+            leptos::task::spawn_local(async move {
+                let some = |s: String| Some(s).filter(|s| !s.is_empty());
+                let _ = crate::api::widget::report_visit(
+                    token,
+                    some(page.url),
+                    some(page.title),
+                    some(page.referrer),
+                    window().navigator().language(),
+                    time_zone(),
+                )
+                .await;
+            });
         });
         stored
+    }
+
+    /// The browser's IANA time zone, e.g. "Europe/Zurich".
+    fn time_zone() -> Option<String> {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|v| v.as_string())
     }
 
     fn is_seen(open: RwSignal<bool>) -> bool {

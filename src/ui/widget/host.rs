@@ -30,12 +30,22 @@ pub struct HostIdentity {
     pub user_hash: String,
 }
 
+/// The page the visitor is on, as the loader reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageInfo {
+    pub url: String,
+    pub title: String,
+    pub referrer: String,
+}
+
 /// The host page as the widget sees it. Cheap to copy; does nothing on the server.
 #[derive(Debug, Clone)]
 pub struct Host {
     /// The origin of the embedding page, when embedded.
     pub parent_origin: Option<String>,
     pub site_key: String,
+    /// The host page the visitor is on now (the loader reports changes).
+    pub page: leptos::prelude::RwSignal<Option<PageInfo>>,
 }
 
 impl Host {
@@ -60,6 +70,14 @@ mod browser {
 
     fn text(obj: &JsValue, key: &str) -> Option<String> {
         get(obj, key).as_string().filter(|s| !s.is_empty())
+    }
+
+    fn page_info(obj: &JsValue) -> Option<PageInfo> {
+        Some(PageInfo {
+            url: text(obj, "url")?,
+            title: text(obj, "title").unwrap_or_default(),
+            referrer: text(obj, "referrer").unwrap_or_default(),
+        })
     }
 
     fn identity(obj: &JsValue) -> Option<HostIdentity> {
@@ -114,6 +132,11 @@ mod browser {
             on_identify: impl Fn(HostIdentity) + 'static,
         ) {
             if !self.embedded() {
+                self.page.set(Some(PageInfo {
+                    url: window().location().href().unwrap_or_default(),
+                    title: document().title(),
+                    referrer: document().referrer(),
+                }));
                 let token = window()
                     .local_storage()
                     .ok()
@@ -127,6 +150,7 @@ mod browser {
                 return;
             }
             let origin = self.parent_origin.clone().unwrap_or_default();
+            let page = self.page;
             let handle = window_event_listener(leptos::ev::message, move |ev| {
                 // Only our parent, only from the origin this page was rendered for.
                 // Compared as plain JS values: a cross-origin parent is not `instanceof Window`.
@@ -139,6 +163,9 @@ mod browser {
                     return;
                 }
                 let data = ev.data();
+                if let Some(p) = page_info(&get(&data, "page")) {
+                    page.set(Some(p));
+                }
                 match get(&data, "type").as_string().as_deref() {
                     Some("sb:init") => on_init(Init {
                         token: text(&data, "token"),

@@ -94,6 +94,7 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
     let host = Host {
         parent_origin,
         site_key: site_key.clone(),
+        page: RwSignal::new(None),
     };
     let phase = RwSignal::new(Phase::Loading);
     let open = RwSignal::new(false);

@@ -22,7 +22,17 @@ pub fn app(pool: PgPool) -> Router {
 
 /// The router with a given WebSocket silence timeout.
 pub fn app_with_socket_timeout(pool: PgPool, socket_timeout: Duration) -> Router {
+    app_with(pool, socket_timeout, "")
+}
+
+/// The router behind reverse proxies (`SWITCHBOARD_TRUSTED_PROXIES` syntax).
+pub fn app_trusting(pool: PgPool, proxies: &str) -> Router {
+    app_with(pool, Duration::from_secs(60), proxies)
+}
+
+fn app_with(pool: PgPool, socket_timeout: Duration, proxies: &str) -> Router {
     let config = Config {
+        trusted_proxies: switchboard::server::config::parse_proxies(proxies).unwrap(),
         socket_timeout,
         addr: "127.0.0.1:3000".parse().unwrap(),
         data_dir: std::env::temp_dir(),
