@@ -310,3 +310,58 @@ test("with no agent available, the widget takes a message that becomes a case", 
     "Olga Offline|+44 20 7946 0958|Please call me about order 42|open",
   );
 });
+
+test("attachments: a picked file, a pasted image, a refused type, and the agent downloads", async ({ page, browser }) => {
+  const key = await siteKey(page);
+  const agentCtx = await browser.newContext();
+  const agentPage = await agentCtx.newPage();
+  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  const chat = await openWidget(page, key);
+  await chat.getByLabel("Name").fill("Fiona Files");
+  await chat.getByRole("button", { name: "Start Chat" }).click();
+  await expect(chat.getByText("Waiting for support staff...")).toBeVisible();
+  await expect(chat.getByRole("button", { name: "Attach file" })).toBeVisible();
+
+  // "Attach file": a PDF goes up and shows as a download link.
+  const pdf = Buffer.from("%PDF-1.4\n% a tiny test document\n");
+  await chat.locator('input[type="file"]').setInputFiles({ name: "invoice.pdf", mimeType: "application/pdf", buffer: pdf });
+  const pdfItem = chat.getByRole("listitem").filter({ hasText: "invoice.pdf" });
+  await expect(pdfItem).toHaveAttribute("data-state", /sent|delivered|read/);
+  await expect(pdfItem.getByRole("link", { name: /invoice\.pdf/ })).toHaveAttribute("href", /^blob:/);
+
+  // A type the site does not allow: a clear message on that one, the chat goes on.
+  await chat.locator('input[type="file"]').setInputFiles({ name: "page.html", mimeType: "text/html", buffer: Buffer.from("<p>hi</p>") });
+  const refused = chat.getByRole("listitem").filter({ hasText: "page.html" });
+  await expect(refused).toHaveAttribute("data-state", "not sent");
+  await expect(refused.getByRole("alert")).toContainText("text/html cannot be sent here");
+  await chat.getByLabel("Message").fill("Still here");
+  await chat.getByLabel("Message").press("Enter");
+  await expect(chat.getByRole("listitem").filter({ hasText: "Still here" })).toHaveAttribute("data-state", /sent|delivered|read/);
+
+  // A pasted image shows inline as a thumbnail.
+  const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+  const frame = page.frames().find((f) => f.url().includes("/widget/"))!;
+  await frame.evaluate((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], "pasted.png", { type: "image/png" }));
+    const box = document.querySelector("textarea#sbw-message")!;
+    box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, png);
+  const thumb = chat.getByRole("img", { name: "pasted.png" });
+  await expect(thumb).toBeVisible();
+  await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
+
+  // The agent of the site downloads the PDF, byte for byte, with safe headers.
+  const conversation = sql("SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1");
+  const fileId = sql(`SELECT id FROM attachments WHERE conversation_id = '${conversation}' AND filename = 'invoice.pdf'`);
+  const got = await agentPage.evaluate(async (id) => {
+    const r = await fetch(`/files/${id}`);
+    return { status: r.status, type: r.headers.get("content-type"), nosniff: r.headers.get("x-content-type-options"), disposition: r.headers.get("content-disposition"), text: await r.text() };
+  }, fileId);
+  expect(got).toEqual({ status: 200, type: "application/pdf", nosniff: "nosniff", disposition: "attachment; filename*=UTF-8''invoice.pdf", text: pdf.toString() });
+  // Nobody else can.
+  const anon = await page.request.get(`${baseURL}/files/${fileId}`);
+  expect(anon.status()).toBe(401);
+  await agentCtx.close();
+});

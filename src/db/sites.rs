@@ -130,3 +130,14 @@ pub async fn identity(
     .fetch_optional(db)
     .await
 }
+
+/// A site's attachment rules: the size limit and the allowed types (`image/*` style).
+pub async fn attachment_rules(
+    db: impl PgExecutor<'_>,
+    site_id: Uuid,
+) -> sqlx::Result<(i64, Vec<String>)> {
+    sqlx::query_as("SELECT attachment_max_bytes, attachment_types FROM sites WHERE id = $1")
+        .bind(site_id)
+        .fetch_one(db)
+        .await
+}

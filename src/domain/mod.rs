@@ -2,6 +2,7 @@
 //! Functions here take a database pool and plain values; they know nothing of axum or Leptos.
 
 pub mod accounts;
+pub mod attachments;
 pub mod bootstrap;
 pub mod cases;
 pub mod conversations;

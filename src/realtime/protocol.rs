@@ -41,6 +41,10 @@ pub enum ClientFrame {
         body: String,
         #[serde(default)]
         note: bool,
+        /// A file uploaded to `POST /files` for this conversation, sent with this message
+        /// (the body may then be empty).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attachment: Option<Uuid>,
     },
     /// The sender is typing.
     Typing { conversation_id: Uuid },
@@ -75,6 +79,22 @@ pub struct Author {
     pub name: String,
 }
 
+/// A file sent with a message; fetched from `/files/{id}` by those who may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub id: Uuid,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+impl AttachmentRef {
+    /// Whether it shows inline as a picture.
+    pub fn is_image(&self) -> bool {
+        self.content_type.starts_with("image/")
+    }
+}
+
 /// An agent's presence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -94,6 +114,8 @@ pub enum EventKind {
         body: String,
         note: bool,
         key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attachment: Option<AttachmentRef>,
     },
     Status {
         status: String,

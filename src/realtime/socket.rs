@@ -14,8 +14,11 @@ use super::protocol::{
 use super::{hub::Hub, presence::Presence, rate_limit::RateLimiter};
 use crate::db;
 use crate::domain::conversations::{
-    access::visible_conversation, append_event::event_from_row, record_receipt::record_receipt,
-    send_message::send_message, ConversationError, Viewer,
+    access::visible_conversation,
+    append_event::event_from_row,
+    record_receipt::record_receipt,
+    send_message::{send_message, MessageDraft},
+    ConversationError, Viewer,
 };
 use crate::server::{auth, middleware::is_cross_site, state::AppState};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -283,7 +286,11 @@ impl Session {
                 key,
                 body,
                 note,
-            } => self.send(conversation_id, key, body, note).await,
+                attachment,
+            } => {
+                self.send(conversation_id, key, body, note, attachment)
+                    .await
+            }
             ClientFrame::Typing { conversation_id } => self.typing(conversation_id).await,
             ClientFrame::Delivered {
                 conversation_id,
@@ -392,6 +399,7 @@ impl Session {
         key: String,
         body: String,
         note: bool,
+        attachment: Option<Uuid>,
     ) -> Vec<ServerFrame> {
         if let Err(e) = self.check(conversation).await {
             return vec![conversation_error(e, Some(key))];
@@ -407,7 +415,13 @@ impl Session {
             }
         }
         let viewer = self.viewer.clone().expect("checked by caller");
-        match send_message(&self.state.pool, &viewer, conversation, &key, &body, note).await {
+        let message = MessageDraft {
+            key: &key,
+            body: &body,
+            note,
+            attachment,
+        };
+        match send_message(&self.state.pool, &viewer, conversation, message).await {
             Ok(sent) => {
                 let duplicate = sent.event.is_none();
                 if let Some(preceding) = sent.preceding {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod embedded_pg;
+pub mod files;
 pub mod middleware;
 pub mod pages;
 pub mod router;

@@ -3,7 +3,8 @@
 
 use super::{middleware, pages, state::AppState};
 use crate::ui::{shell, App};
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -20,6 +21,11 @@ pub fn build(state: AppState) -> Router {
         .route("/readyz", get(pages::readyz))
         .route("/demo", get(pages::demo))
         .route("/ws", get(crate::realtime::socket::ws_handler))
+        .route(
+            "/files",
+            post(super::files::upload).layer(DefaultBodyLimit::max(super::files::MAX_UPLOAD_BYTES)),
+        )
+        .route("/files/{id}", get(super::files::download))
         .route("/widget/{key}", get(super::widget::page))
         .route("/widget/{key}/config", get(super::widget::config))
         .leptos_routes_with_context(

@@ -17,14 +17,22 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
         }),
         id.clone()
             .prop_map(|conversation_id| ClientFrame::Unsubscribe { conversation_id }),
-        (id.clone(), ".{0,40}", ".{0,300}", any::<bool>()).prop_map(
-            |(conversation_id, key, body, note)| ClientFrame::Send {
-                conversation_id,
-                key,
-                body,
-                note
-            }
-        ),
+        (
+            id.clone(),
+            ".{0,40}",
+            ".{0,300}",
+            any::<bool>(),
+            proptest::option::of(id.clone())
+        )
+            .prop_map(
+                |(conversation_id, key, body, note, attachment)| ClientFrame::Send {
+                    conversation_id,
+                    key,
+                    body,
+                    note,
+                    attachment,
+                }
+            ),
         id.clone()
             .prop_map(|conversation_id| ClientFrame::Typing { conversation_id }),
         (id.clone(), any::<i64>()).prop_map(|(conversation_id, up_to_seq)| {

@@ -540,6 +540,7 @@ async fn the_hub_kicks_a_full_queue_and_never_blocks_the_publisher() {
                 body: "hi".into(),
                 note: false,
                 key: seq.to_string(),
+                attachment: None,
             },
         });
         // The readers keep up; the slow member does not.
@@ -1020,4 +1021,179 @@ async fn the_widget_is_online_while_an_available_agent_is_connected(pool: PgPool
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!still, "the agent left");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn attachments_are_checked_stored_once_sent_and_served_only_to_the_conversation(
+    pool: PgPool,
+) {
+    use crate::common::send;
+    use axum::body::Body;
+    let w = world(&pool).await;
+    let app = crate::common::app(pool.clone());
+    let server = serve_app(app.clone()).await;
+    let ip = [10, 0, 0, 7];
+    let png: Vec<u8> = [
+        b"\x89PNG\r\n\x1a\n".as_slice(),
+        &Uuid::new_v4().into_bytes(),
+    ]
+    .concat();
+    let upload = |auth: Option<String>, ct: &str, name: &str, bytes: Vec<u8>| {
+        let mut req =
+            http::Request::post(format!("/files?conversation_id={}&filename={name}", w.conv))
+                .header("content-type", ct);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        req.body(Body::from(bytes)).unwrap()
+    };
+    let bearer = Some(format!("Bearer {}", w.visitor_token));
+
+    // Wrong type, too big, nobody, someone else: each a clear refusal, nothing stored.
+    let r = send(
+        &app,
+        upload(bearer.clone(), "text/html", "x.html", b"<p>".to_vec()),
+        ip,
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("text/html cannot be sent here"),
+        "{}",
+        r.body
+    );
+    sqlx::query("UPDATE sites SET attachment_max_bytes = 1024 WHERE id = $1")
+        .bind(w.site)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let r = send(
+        &app,
+        upload(bearer.clone(), "image/png", "big.png", vec![0u8; 2048]),
+        ip,
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(r.body.contains("too big: the limit is 1 KB"), "{}", r.body);
+    let r = send(&app, upload(None, "image/png", "a.png", png.clone()), ip).await;
+    assert_eq!(r.status, http::StatusCode::UNAUTHORIZED, "{}", r.body);
+    let stranger = switchboard::domain::visitors::register(&pool, w.site, "Eve", None, None, 1)
+        .await
+        .unwrap();
+    let r = send(
+        &app,
+        upload(
+            Some(format!("Bearer {}", stranger.token)),
+            "image/png",
+            "a.png",
+            png.clone(),
+        ),
+        ip,
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::NOT_FOUND, "{}", r.body);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM attachments")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+
+    // A picture: stored by content (twice uploaded, one file on disk), then sent.
+    let r = send(
+        &app,
+        upload(bearer.clone(), "image/png", "..%2Fcat.png", png.clone()),
+        ip,
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::OK, "{}", r.body);
+    let stored: switchboard::realtime::protocol::AttachmentRef =
+        serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        (stored.filename.as_str(), stored.size),
+        ("cat.png", png.len() as i64)
+    );
+    let r = send(
+        &app,
+        upload(bearer.clone(), "image/png", "again.png", png.clone()),
+        ip,
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::OK, "{}", r.body);
+    let shas: Vec<String> = sqlx::query_scalar("SELECT DISTINCT sha256 FROM attachments")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(shas.len(), 1, "content-addressed");
+    assert!(switchboard::domain::attachments::path_for(&std::env::temp_dir(), &shas[0]).exists());
+
+    let mut v = Client::visitor(server.addr, &w.visitor_token).await;
+    v.subscribe(w.conv, 0).await;
+    v.send(json!({"type": "send", "conversation_id": w.conv, "key": "pic", "body": "", "attachment": stored.id}))
+        .await;
+    let event = loop {
+        if let ServerFrame::Event(e) = v.recv().await {
+            break e;
+        }
+    };
+    match &event.kind {
+        EventKind::Message {
+            body, attachment, ..
+        } => {
+            assert_eq!(body, "cat.png", "the name stands in for an empty body");
+            assert_eq!(attachment.as_ref(), Some(&stored));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same file cannot ride a second message.
+    v.send(json!({"type": "send", "conversation_id": w.conv, "key": "pic2", "body": "again", "attachment": stored.id}))
+        .await;
+    loop {
+        match v.recv().await {
+            ServerFrame::Error { code, key, .. } => {
+                assert_eq!(
+                    (code, key.as_deref()),
+                    (ErrorCode::InvalidBody, Some("pic2"))
+                );
+                break;
+            }
+            ServerFrame::Sent { key, .. } if key == "pic2" => panic!("sent twice"),
+            _ => {}
+        }
+    }
+
+    // Downloads: the visitor and the site's agent; nobody else.
+    let download = |auth: Option<String>, cookie: Option<&str>| {
+        let mut req = http::Request::get(format!("/files/{}", stored.id));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    let r = send(&app, download(bearer.clone(), None), ip).await;
+    assert_eq!(r.status, http::StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "image/png");
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    assert_eq!(
+        r.headers["content-disposition"],
+        "inline; filename*=UTF-8''cat.png"
+    );
+    let r = send(&app, download(None, Some(&w.agent_cookie)), ip).await;
+    assert_eq!(r.status, http::StatusCode::OK);
+    let r = send(
+        &app,
+        download(Some(format!("Bearer {}", stranger.token)), None),
+        ip,
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::NOT_FOUND);
+    let r = send(&app, download(None, None), ip).await;
+    assert_eq!(r.status, http::StatusCode::UNAUTHORIZED);
 }

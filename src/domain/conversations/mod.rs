@@ -59,6 +59,8 @@ pub enum ConversationError {
     NoteNotAllowed,
     #[error("The idempotency key must be 1–100 characters.")]
     InvalidKey,
+    #[error("That file is not available to send (upload it to this conversation first).")]
+    NoSuchAttachment,
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -71,9 +73,9 @@ impl ConversationError {
             ConversationError::Forbidden | ConversationError::NoteNotAllowed => {
                 ErrorCode::Forbidden
             }
-            ConversationError::InvalidBody(_) | ConversationError::InvalidKey => {
-                ErrorCode::InvalidBody
-            }
+            ConversationError::InvalidBody(_)
+            | ConversationError::InvalidKey
+            | ConversationError::NoSuchAttachment => ErrorCode::InvalidBody,
             ConversationError::Db(_) => ErrorCode::Internal,
         }
     }

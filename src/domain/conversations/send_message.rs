@@ -21,6 +21,18 @@ pub struct Sent {
     pub preceding: Option<Event>,
 }
 
+/// What the sender wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageDraft<'a> {
+    /// The client's idempotency key.
+    pub key: &'a str,
+    pub body: &'a str,
+    /// A private note (agents only).
+    pub note: bool,
+    /// A file uploaded for this conversation to send with the message.
+    pub attachment: Option<Uuid>,
+}
+
 /// Stores a message by `viewer` (whose access the caller has checked). A retry with the same
 /// key returns the stored message and stores nothing: the unique constraint on
 /// (conversation, key) decides, so concurrent retries cannot both insert.
@@ -28,14 +40,17 @@ pub async fn send_message(
     pool: &Pool,
     viewer: &Viewer,
     conversation_id: Uuid,
-    key: &str,
-    body: &str,
-    note: bool,
+    draft: MessageDraft<'_>,
 ) -> Result<Sent, ConversationError> {
+    let MessageDraft {
+        key,
+        body,
+        note,
+        attachment,
+    } = draft;
     if key.is_empty() || key.len() > 100 {
         return Err(ConversationError::InvalidKey);
     }
-    let body = clean_body(body).map_err(ConversationError::InvalidBody)?;
     if note && !viewer.is_agent() {
         return Err(ConversationError::NoteNotAllowed);
     }
@@ -49,6 +64,21 @@ pub async fn send_message(
             preceding: None,
         });
     }
+    // A file of this conversation that no message carries yet.
+    let attachment = match attachment {
+        Some(id) => Some(
+            db::attachments::unsent(pool, id, conversation_id)
+                .await?
+                .ok_or(ConversationError::NoSuchAttachment)?,
+        ),
+        None => None,
+    };
+    // A file may go without words: its name stands in for them.
+    let body = match (&attachment, body.trim().is_empty()) {
+        (Some(a), true) => a.filename.as_str(),
+        _ => body,
+    };
+    let body = clean_body(body).map_err(ConversationError::InvalidBody)?;
     let author = viewer.author();
     let (author_kind, user_id, contact_id) = match viewer {
         Viewer::Visitor { contact_id, .. } => ("visitor", None, Some(*contact_id)),
@@ -107,6 +137,12 @@ pub async fn send_message(
             preceding: None,
         });
     };
+    if let Some(a) = &attachment {
+        if !db::attachments::link(&mut *tx, a.id, message_id).await? {
+            // Sent with another message meanwhile; dropping `tx` rolls this one back.
+            return Err(ConversationError::NoSuchAttachment);
+        }
+    }
     // The message row took `seq`; the event row records it under the same number.
     let kind = EventKind::Message {
         message_id,
@@ -114,6 +150,7 @@ pub async fn send_message(
         body: body.to_string(),
         note,
         key: key.to_string(),
+        attachment,
     };
     let event = store_event(&mut tx, conversation_id, seq, kind).await?;
     tx.commit().await?;

@@ -7,7 +7,7 @@
 use super::host::Host;
 use super::model::{linkify, ChatModel, Msg, MsgState, Piece};
 use super::text;
-use crate::realtime::protocol::{ConnStatus, PresenceState};
+use crate::realtime::protocol::{AttachmentRef, ConnStatus, PresenceState};
 use leptos::either::Either;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -63,6 +63,85 @@ pub fn Chat(
         client::typing(&conn, conversation_id);
     };
 
+    // Files: "Attach file", drag and drop, or a pasted image. Each becomes an own message
+    // that shows "sending" until uploaded and stored, or says why it was refused.
+    let on_files = {
+        let token = token.clone();
+        move |ev: leptos::ev::Event| {
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                if let Some(input) = ev
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                {
+                    if let Some(list) = input.files() {
+                        for i in 0..list.length() {
+                            if let Some(f) = list.get(i) {
+                                client::send_file(conn, model, token.clone(), f);
+                            }
+                        }
+                    }
+                    input.set_value("");
+                }
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (ev, &token);
+        }
+    };
+    let on_drop = {
+        let token = token.clone();
+        move |ev: leptos::ev::DragEvent| {
+            ev.prevent_default();
+            #[cfg(feature = "hydrate")]
+            if let Some(list) = ev.data_transfer().and_then(|d| d.files()) {
+                for i in 0..list.length() {
+                    if let Some(f) = list.get(i) {
+                        client::send_file(conn, model, token.clone(), f);
+                    }
+                }
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = &token;
+        }
+    };
+    let on_paste = {
+        let token = token.clone();
+        move |ev: leptos::ev::ClipboardEvent| {
+            #[cfg(feature = "hydrate")]
+            if let Some(items) = ev.clipboard_data().map(|d| d.items()) {
+                let mut took = false;
+                for i in 0..items.length() {
+                    let file = items
+                        .get(i)
+                        .filter(|it| it.kind() == "file")
+                        .and_then(|it| it.get_as_file().ok().flatten());
+                    if let Some(f) = file {
+                        client::send_file(conn, model, token.clone(), f);
+                        took = true;
+                    }
+                }
+                if took {
+                    ev.prevent_default();
+                }
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (ev, &token);
+        }
+    };
+    let pick_file = move || {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(input) = document()
+                .get_element_by_id("sbw-file")
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                input.click();
+            }
+        }
+    };
+
     let waiting = move || model.with(|m| m.agent.is_none() && !m.resolved);
     let agent_line = move || {
         model.with(|m| {
@@ -87,7 +166,12 @@ pub fn Chat(
         })
     };
     view! {
-        <section class="sbw-chat" aria-label=text::CONVERSATION>
+        <section
+            class="sbw-chat"
+            aria-label=text::CONVERSATION
+            on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+            on:drop=on_drop
+        >
             {agent_line}
             // Options rather than <Show>: Show's fallback is an AnyView, which weighs on the bundle.
             {move || {
@@ -108,8 +192,11 @@ pub fn Chat(
             <ol class="sbw-messages" aria-live="polite" aria-relevant="additions">
                 <For
                     each=move || model.with(|m| m.messages.clone())
-                    key=|m: &Msg| (m.key.clone(), m.state, m.seq)
-                    children=message_view
+                    key=|m: &Msg| (m.key.clone(), m.state, m.seq, m.attachment.is_some())
+                    children={
+                        let token = token.clone();
+                        move |m| message_view(m, token.clone())
+                    }
                 />
             </ol>
             <p class="sbw-typing" aria-live="polite">
@@ -148,7 +235,25 @@ pub fn Chat(
                     prop:value=move || draft.get()
                     on:input=on_input
                     on:keydown=on_key
+                    on:paste=on_paste
                 ></textarea>
+                <input
+                    type="file"
+                    id="sbw-file"
+                    class="sbw-visually-hidden"
+                    tabindex="-1"
+                    aria-hidden="true"
+                    on:change=on_files
+                />
+                <button
+                    type="button"
+                    class="sbw-attach"
+                    aria-label=text::ATTACH_FILE
+                    title=text::ATTACH_FILE
+                    on:click=move |_| pick_file()
+                >
+                    "📎"
+                </button>
                 <button type="submit" class="sbw-primary">{text::SEND}</button>
             </form>
         </section>
@@ -230,7 +335,7 @@ fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> i
     }
 }
 
-fn message_view(m: Msg) -> impl IntoView {
+fn message_view(m: Msg, token: String) -> impl IntoView {
     let label = match m.state {
         MsgState::Sending => text::SENDING,
         MsgState::Sent => text::SENT,
@@ -249,6 +354,7 @@ fn message_view(m: Msg) -> impl IntoView {
     } else {
         m.author.clone()
     };
+    let file = m.attachment.clone();
     let pieces: Vec<_> = linkify(&m.body)
         .into_iter()
         .map(|p| match p {
@@ -258,13 +364,52 @@ fn message_view(m: Msg) -> impl IntoView {
             }),
         })
         .collect();
+    let text_part = match &file {
+        // A file's name is shown by the file itself.
+        Some(f) if f.filename == m.body => None,
+        _ => Some(view! { <p class="sbw-text">{pieces}</p> }),
+    };
     view! {
         <li class=class data-state=state>
             <span class="sbw-author">{author}</span>
-            <p class="sbw-text">{pieces}</p>
+            {text_part}
+            {file.map(|f| view! { <FileView file=f token /> })}
             {state.map(|s| view! { <span class="sbw-state">{s}</span> })}
             {m.error.map(|e| view! { <span class="sbw-error" role="alert">{e}</span> })}
         </li>
+    }
+}
+
+/// A file in the conversation: a thumbnail for pictures, a download link for the rest.
+/// The bytes are fetched with the visitor's token and shown from a `blob:` URL.
+#[component]
+fn FileView(file: AttachmentRef, token: String) -> impl IntoView {
+    let url = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    {
+        let id = file.id;
+        leptos::task::spawn_local(async move {
+            if let Ok(u) = super::files::object_url(&token, id).await {
+                url.set(Some(u));
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = token;
+    let name = file.filename.clone();
+    let size = crate::ui::widget::model::human_size(file.size);
+    let inline = file.is_image() && file.content_type != "image/svg+xml";
+    view! {
+        <div class="sbw-file">
+            {inline
+                .then(|| {
+                    let alt = name.clone();
+                    view! { <img class="sbw-thumb" alt=alt src=move || url.get() /> }
+                })}
+            <a class="sbw-download" href=move || url.get() download=name.clone()>
+                {format!("{name} ({size})")}
+            </a>
+        </div>
     }
 }
 
@@ -408,7 +553,33 @@ mod client {
                 key,
                 body,
                 note: false,
+                attachment: None,
             })
+        });
+    }
+
+    /// Uploads a file and sends it as an own message (shown at once as "sending").
+    pub fn send_file(conn: Conn, model: RwSignal<ChatModel>, token: String, file: web_sys::File) {
+        let key = Uuid::new_v4().to_string();
+        let conversation_id = model.with_untracked(|m| m.conversation_id);
+        model.update(|m| m.push_own(key.clone(), file.name(), text::YOU));
+        leptos::task::spawn_local(async move {
+            match crate::ui::widget::files::upload(&token, conversation_id, &file).await {
+                Ok(stored) => {
+                    let id = stored.id;
+                    model.update(|m| m.attach(&key, stored));
+                    conn.with_value(|c| {
+                        c.send(ClientFrame::Send {
+                            conversation_id,
+                            key,
+                            body: String::new(),
+                            note: false,
+                            attachment: Some(id),
+                        })
+                    });
+                }
+                Err(why) => model.update(|m| m.fail(&key, why)),
+            }
         });
     }
 

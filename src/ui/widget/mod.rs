@@ -6,6 +6,8 @@
 //! JSON (`#sb-settings`) so the browser hydrates the very same view.
 
 mod chat;
+#[cfg(feature = "hydrate")]
+mod files;
 mod host;
 pub mod model;
 mod prechat;

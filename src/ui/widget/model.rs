@@ -1,7 +1,7 @@
 //! The widget's conversation state and how each server frame changes it. Plain Rust (no
 //! browser types), so the rules are unit-tested natively.
 
-use crate::realtime::protocol::{EventKind, PresenceState, ServerFrame, Side};
+use crate::realtime::protocol::{AttachmentRef, EventKind, PresenceState, ServerFrame, Side};
 use uuid::Uuid;
 
 /// Where one of the visitor's own messages is: sending → sent → delivered → read.
@@ -25,6 +25,8 @@ pub struct Msg {
     pub body: String,
     pub state: MsgState,
     pub error: Option<String>,
+    /// A file sent with the message (known once uploaded).
+    pub attachment: Option<AttachmentRef>,
 }
 
 /// The agent who joined.
@@ -67,7 +69,23 @@ impl ChatModel {
             body,
             state: MsgState::Sending,
             error: None,
+            attachment: None,
         });
+    }
+
+    /// An own message's file is uploaded: it shows, and is what the send carries.
+    pub fn attach(&mut self, key: &str, file: AttachmentRef) {
+        if let Some(m) = self.messages.iter_mut().find(|m| m.key == key) {
+            m.attachment = Some(file);
+        }
+    }
+
+    /// An own message could not go out (the upload was refused, say); the rest is untouched.
+    pub fn fail(&mut self, key: &str, why: String) {
+        if let Some(m) = self.messages.iter_mut().find(|m| m.key == key) {
+            m.state = MsgState::Failed;
+            m.error = Some(why);
+        }
     }
 
     /// Applies one frame; returns the sequence of a new agent message (to acknowledge).
@@ -80,6 +98,7 @@ impl ChatModel {
                         body,
                         key,
                         note,
+                        attachment,
                         ..
                     } => {
                         if *note {
@@ -93,6 +112,9 @@ impl ChatModel {
                                 m.state = MsgState::Sent;
                                 m.error = None;
                             }
+                            if m.attachment.is_none() {
+                                m.attachment = attachment.clone();
+                            }
                             return None;
                         }
                         self.messages.push(Msg {
@@ -103,6 +125,7 @@ impl ChatModel {
                             body: body.clone(),
                             state: MsgState::Sent,
                             error: None,
+                            attachment: attachment.clone(),
                         });
                         if !mine {
                             self.last_agent_seq = self.last_agent_seq.max(e.seq);
@@ -176,6 +199,17 @@ impl ChatModel {
     }
 }
 
+/// "10 MB", "512 KB", "12 B".
+pub fn human_size(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 1024 {
+        format!("{} KB", bytes / 1024)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
 /// A piece of a message body: text, or a link to auto-link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece<'a> {
@@ -240,6 +274,7 @@ mod tests {
             body: "hi".into(),
             note: false,
             key: key.into(),
+            attachment: None,
         }
     }
 

@@ -42,3 +42,7 @@ pub const OFFLINE_HELP: &str = "Leave a message and we will get back to you by e
 pub const EMAIL_OR_PHONE: &str = "(email or phone)";
 pub const SEND_MESSAGE: &str = "Send message";
 pub const OFFLINE_SENT: &str = "Thank you! We received your message and will get back to you.";
+pub const ATTACH_FILE: &str = "Attach file";
+pub const UPLOAD_FAILED: &str = "The file could not be sent.";
+pub const FILE_UNAVAILABLE: &str = "This file is not available.";
+pub const DROP_HERE: &str = "Drop a file to send it";

@@ -1,0 +1,82 @@
+//! Files from the widget (browser only): upload to `POST /files` and fetch for display, both
+//! with the visitor token as a bearer token (the iframe has no cookie of ours to lean on).
+
+use crate::realtime::protocol::AttachmentRef;
+use uuid::Uuid;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<web_sys::Response, String> {
+    let resp = JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(url, init))
+        .await
+        .map_err(|_| super::text::NETWORK_ERROR.to_string())?;
+    resp.dyn_into()
+        .map_err(|_| super::text::NETWORK_ERROR.to_string())
+}
+
+async fn text(resp: &web_sys::Response) -> String {
+    match resp.text() {
+        Ok(p) => JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+fn auth_headers(token: &str) -> web_sys::Headers {
+    let headers = web_sys::Headers::new().expect("Headers");
+    let _ = headers.set("authorization", &format!("Bearer {token}"));
+    headers
+}
+
+/// Uploads a file into a conversation; the refusal's own words on failure.
+pub async fn upload(
+    token: &str,
+    conversation: Uuid,
+    file: &web_sys::File,
+) -> Result<AttachmentRef, String> {
+    let headers = auth_headers(token);
+    let kind = if file.type_().is_empty() {
+        "application/octet-stream".to_string()
+    } else {
+        file.type_()
+    };
+    let _ = headers.set("content-type", &kind);
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from(file.clone()));
+    let name: String = js_sys::encode_uri_component(&file.name()).into();
+    let url = format!("/files?conversation_id={conversation}&filename={name}");
+    let resp = fetch(&url, &init).await?;
+    let body = text(&resp).await;
+    if resp.ok() {
+        serde_json::from_str(&body).map_err(|_| super::text::NETWORK_ERROR.to_string())
+    } else {
+        Err(serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| super::text::UPLOAD_FAILED.to_string()))
+    }
+}
+
+/// Fetches a file and gives a `blob:` URL for an `<img>` or a download link.
+pub async fn object_url(token: &str, id: Uuid) -> Result<String, String> {
+    let init = web_sys::RequestInit::new();
+    init.set_headers(&auth_headers(token));
+    let resp = fetch(&format!("/files/{id}"), &init).await?;
+    if !resp.ok() {
+        return Err(super::text::FILE_UNAVAILABLE.to_string());
+    }
+    let blob = JsFuture::from(
+        resp.blob()
+            .map_err(|_| super::text::NETWORK_ERROR.to_string())?,
+    )
+    .await
+    .map_err(|_| super::text::NETWORK_ERROR.to_string())?;
+    let blob: web_sys::Blob = blob.unchecked_into();
+    web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| super::text::FILE_UNAVAILABLE.to_string())
+}
