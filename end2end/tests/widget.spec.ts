@@ -365,3 +365,47 @@ test("attachments: a picked file, a pasted image, a refused type, and the agent 
   expect(anon.status()).toBe(401);
   await agentCtx.close();
 });
+
+test("unread badge and callback while closed; keyboard stays in the open chat", async ({ page, browser }) => {
+  const key = await siteKey(page);
+  const agentCtx = await browser.newContext();
+  const agentPage = await agentCtx.newPage();
+  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  const chat = await openWidget(page, key);
+  // Focus is in the chat's first field, and Tab never leaves the panel.
+  await expect(chat.getByLabel("Name")).toBeFocused();
+  await chat.getByLabel("Name").fill("Kim Keys");
+  for (let i = 0; i < 8; i++) await page.keyboard.press("Tab");
+  const inside = await page.frames().find((f) => f.url().includes("/widget/"))!.evaluate(() => document.hasFocus() && document.activeElement !== document.body);
+  expect(inside).toBe(true);
+  await chat.getByRole("button", { name: "Start Chat" }).click();
+  await expect(chat.getByText("Waiting for support staff...")).toBeVisible();
+  await expect(chat.getByLabel("Message")).toBeFocused();
+
+  await page.evaluate(() => {
+    (window as any).__unread = [];
+    (window as any).Switchboard.on("unread", (n: number) => (window as any).__unread.push(n));
+  });
+  // "Close chat" closes the panel; focus returns to the launcher.
+  await chat.getByRole("button", { name: "Close chat" }).click();
+  const launcher = page.getByRole("button", { name: "Open chat" });
+  await expect(launcher).toBeFocused();
+  await expect(launcher).toHaveAttribute("aria-expanded", "false");
+
+  // The agent writes while the panel is closed: a badge and the callback.
+  const conversation = sql("SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1");
+  const agent = await agentSocket(agentPage, conversation);
+  await agent.send({ type: "send", conversation_id: conversation, key: "u1", body: "Are you still there?" });
+  await expect(launcher).toHaveAttribute("aria-description", "1 unread");
+  await expect.poll(() => page.evaluate(() => (window as any).__unread)).toContain(1);
+  // Not read yet: the agent sees "delivered", not "read".
+  await expect.poll(async () => (await agent.frames()).some((f) => f.type === "event" && f.kind === "delivered" && f.by === "visitor")).toBe(true);
+  expect((await agent.frames()).some((f) => f.type === "event" && f.kind === "read" && f.by === "visitor")).toBe(false);
+
+  // Opening reads it: the badge goes, the agent sees "read".
+  await page.evaluate(() => (window as any).Switchboard.open());
+  await expect(chat.getByText("Are you still there?")).toBeVisible();
+  await expect(launcher).toHaveAttribute("aria-description", "");
+  await expect.poll(async () => (await agent.frames()).some((f) => f.type === "event" && f.kind === "read" && f.by === "visitor")).toBe(true);
+  await agentCtx.close();
+});

@@ -190,16 +190,36 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
                 identify(who, current);
             };
             listen_host.listen(on_init, move |o| open.set(o), on_identify);
-            // Escape closes the panel, as the close button does.
+            // Escape closes the panel, as the close button does; Tab stays inside the panel.
             let esc_host = listen_host.clone();
             let handle = window_event_listener(leptos::ev::keydown, move |ev| {
                 if ev.key() == "Escape" {
                     esc_host.post("close", &[]);
+                } else if ev.key() == "Tab" && keep_focus_inside(ev.shift_key()) {
+                    ev.prevent_default();
                 }
             });
             std::mem::forget(handle);
         });
     }
+    // An opened chat takes the keyboard: focus goes to its first field.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let (is_open, _) = (open.get(), phase.track());
+        if is_open {
+            request_animation_frame(|| {
+                use wasm_bindgen::JsCast;
+                if let Some(el) = document()
+                    .query_selector("input:not([type='file']), textarea")
+                    .ok()
+                    .flatten()
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = el.focus();
+                }
+            });
+        }
+    });
     let started = {
         let host = host.clone();
         Callback::new(move |s: StartedChat| {
@@ -273,4 +293,39 @@ pub fn boot_from_page() -> Option<WidgetBoot> {
         .get_element_by_id("sb-settings")?
         .text_content()?;
     serde_json::from_str(&json).ok()
+}
+
+/// Wraps Tab from the last focusable element to the first (Shift+Tab the other way), so
+/// keyboard focus stays in the open chat. Returns whether it moved focus.
+#[cfg(feature = "hydrate")]
+fn keep_focus_inside(backwards: bool) -> bool {
+    use wasm_bindgen::JsCast;
+    let Ok(list) = document().query_selector_all(
+        "button:not([disabled]), input:not([disabled]):not([tabindex='-1']), textarea, a[href], [tabindex]:not([tabindex='-1'])",
+    ) else {
+        return false;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.get(i))
+        .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        .filter(|e| e.offset_parent().is_some())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return false;
+    };
+    let active = document().active_element();
+    let at = |e: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == e.unchecked_ref::<web_sys::Element>())
+    };
+    if backwards && (at(first) || active.is_none()) {
+        let _ = last.focus();
+        true
+    } else if !backwards && at(last) {
+        let _ = first.focus();
+        true
+    } else {
+        false
+    }
 }
