@@ -4,7 +4,7 @@
 import { test, expect, Page, FrameLocator, WebSocketRoute } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { ADMIN, signIn } from "./helpers";
+import { ADMIN, signIn, hydrated } from "./helpers";
 import { baseURL } from "../playwright.config";
 
 const hostURL = `http://127.0.0.1:${process.env.E2E_HOST_PORT ?? "3211"}`;
@@ -290,25 +290,45 @@ test("identify with a good hash brings the guest history to a new device; a forg
   await agentCtx.close();
 });
 
-test("with no agent available, the widget takes a message that becomes a case", async ({ page }) => {
+test("with no agent available, the widget takes a message that becomes a case", async ({ page, browser }) => {
   const key = await siteKey(page);
-  // Nobody is signed in now (earlier tests' agents have left; their sockets close async).
-  let chat!: FrameLocator;
-  await expect(async () => {
-    chat = await openWidget(page, key);
-    await expect(chat.getByText("We're offline right now")).toBeVisible({ timeout: 2_000 });
-  }).toPass({ timeout: 20_000 });
-  const send = chat.getByRole("button", { name: "Send message" });
-  await chat.getByLabel("Name").fill("Olga Offline");
-  await chat.getByLabel("Message").fill("Please call me about order 42");
-  await send.click();
-  await expect(chat.getByText("Give an email or a phone number so we can answer you.")).toBeVisible();
-  await chat.getByLabel("Phone").fill("+44 20 7946 0958");
-  await send.click();
-  await expect(chat.getByText("Thank you! We received your message and will get back to you.")).toBeVisible();
-  expect(sql(`SELECT name || '|' || phone || '|' || message || '|' || status FROM cases ORDER BY created_at DESC LIMIT 1`)).toBe(
-    "Olga Offline|+44 20 7946 0958|Please call me about order 42|open",
-  );
+  // The only agent is signed in but switches "Available" off.
+  const agentCtx = await browser.newContext();
+  const agentPage = await agentCtx.newPage();
+  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  await hydrated(agentPage);
+  const available = agentPage.getByRole("switch", { name: "Available" });
+  await expect(available).toBeChecked();
+  await available.uncheck();
+  await expect.poll(() => sql(`SELECT available FROM users WHERE email = '${ADMIN.email}'`)).toBe("f");
+  try {
+    let chat!: FrameLocator;
+    await expect(async () => {
+      chat = await openWidget(page, key);
+      await expect(chat.getByText("We're offline right now")).toBeVisible({ timeout: 2_000 });
+    }).toPass({ timeout: 20_000 });
+    const send = chat.getByRole("button", { name: "Send message" });
+    await chat.getByLabel("Name").fill("Olga Offline");
+    await chat.getByLabel("Message").fill("Please call me about order 42");
+    await send.click();
+    await expect(chat.getByText("Give an email or a phone number so we can answer you.")).toBeVisible();
+    await chat.getByLabel("Phone").fill("+44 20 7946 0958");
+    await send.click();
+    await expect(chat.getByText("Thank you! We received your message and will get back to you.")).toBeVisible();
+    expect(sql(`SELECT name || '|' || phone || '|' || message || '|' || status FROM cases ORDER BY created_at DESC LIMIT 1`)).toBe(
+      "Olga Offline|+44 20 7946 0958|Please call me about order 42|open",
+    );
+
+    // Available again: the next visitor gets the pre-chat form.
+    await available.check();
+    await expect(available).toBeChecked();
+    await expect.poll(() => sql(`SELECT available FROM users WHERE email = '${ADMIN.email}'`)).toBe("t");
+    const again = await openWidget(page, key);
+    await expect(again.getByRole("button", { name: "Start Chat" })).toBeVisible();
+  } finally {
+    sql(`UPDATE users SET available = true WHERE email = '${ADMIN.email}'`);
+    await agentCtx.close();
+  }
 });
 
 test("attachments: a picked file, a pasted image, a refused type, and the agent downloads", async ({ page, browser }) => {

@@ -139,3 +139,21 @@ pub async fn available_for(
     .fetch_all(db)
     .await
 }
+
+/// The "Available" switch of a user.
+pub async fn available(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT available FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+/// Flips the "Available" switch of a user.
+pub async fn set_available(db: impl PgExecutor<'_>, id: Uuid, on: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET available = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(on)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -56,6 +56,7 @@ pub fn AgentHome() -> impl IntoView {
     }
     view! {
         <Title text="Dashboard — Switchboard" />
+        <AvailabilitySwitch />
         <h1>"Conversations"</h1>
         <p class="empty">"No conversations yet. Chats will appear here when visitors start them."</p>
         <section class="card" aria-labelledby="active-agents-heading">
@@ -87,6 +88,53 @@ pub fn AgentHome() -> impl IntoView {
                 }}
             </ul>
         </section>
+    }
+}
+
+/// The "Available" switch: only available agents get new chats; with nobody available the
+/// widget says "We're offline right now".
+#[component]
+fn AvailabilitySwitch() -> impl IntoView {
+    use crate::api::agents::my_availability;
+    let initial = OnceResource::new(my_availability());
+    let set = ServerAction::<crate::api::agents::SetAvailable>::new();
+    let error = move || {
+        set.value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                initial
+                    .get()
+                    .map(|loaded| {
+                        let base = loaded.unwrap_or(false);
+                        let on = move || match set.value().get() {
+                            Some(Ok(v)) => v,
+                            _ => base,
+                        };
+                        view! {
+                            <label class="availability">
+                                <input
+                                    type="checkbox"
+                                    role="switch"
+                                    prop:checked=on
+                                    aria-checked=move || if on() { "true" } else { "false" }
+                                    on:change=move |ev| {
+                                        set.dispatch(crate::api::agents::SetAvailable {
+                                            available: event_target_checked(&ev),
+                                        });
+                                    }
+                                />
+                                " Available"
+                            </label>
+                            <p class="error" role="alert">{error}</p>
+                        }
+                    })
+            }}
+        </Suspense>
     }
 }
 

@@ -999,17 +999,27 @@ async fn the_widget_is_online_while_an_available_agent_is_connected(pool: PgPool
         "an agent of the site is connected"
     );
     // The "Available" switch off: connected but not taking chats.
-    sqlx::query("UPDATE users SET available = false WHERE id = $1")
-        .bind(w.agent)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let switch = |on: bool| {
+        crate::common::form_post(
+            "/api/agents/set_available",
+            &format!("available={on}"),
+            Some(&w.agent_cookie),
+        )
+    };
+    let r = send(&app, switch(false), [10, 0, 0, 1]).await;
+    assert_eq!((r.status, r.body.as_str()), (http::StatusCode::OK, "false"));
     assert!(!online(app.clone(), key.clone()).await);
-    sqlx::query("UPDATE users SET available = true WHERE id = $1")
-        .bind(w.agent)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let r = send(&app, switch(true), [10, 0, 0, 1]).await;
+    assert_eq!(r.status, http::StatusCode::OK, "{}", r.body);
+    assert!(online(app.clone(), key.clone()).await);
+    // Nobody else can flip it.
+    let r = send(
+        &app,
+        crate::common::form_post("/api/agents/set_available", "available=false", None),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::UNAUTHORIZED, "{}", r.body);
     drop(agent);
     // The socket's end is noticed asynchronously.
     let mut still = true;
