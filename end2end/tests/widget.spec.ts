@@ -429,3 +429,28 @@ test("unread badge and callback while closed; keyboard stays in the open chat", 
   await expect.poll(async () => (await agent.frames()).some((f) => f.type === "event" && f.kind === "read" && f.by === "visitor")).toBe(true);
   await agentCtx.close();
 });
+
+test("the dashboard's Waiting list updates live; Assign to me takes the chat and the visitor sees who", async ({ page, browser }) => {
+  const key = await siteKey(page);
+  const agentCtx = await browser.newContext();
+  const agentPage = await agentCtx.newPage();
+  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  await hydrated(agentPage);
+  const waiting = agentPage.getByRole("list", { name: "Waiting" });
+  await expect(agentPage.getByText("Connected")).toBeVisible();
+  const visitor = `Wanda ${Date.now()}`;
+  const chat = await openWidget(page, key);
+  await chat.getByLabel("Name").fill(visitor);
+  await chat.getByRole("button", { name: "Start Chat" }).click();
+  await chat.getByLabel("Message").fill("Hello from the queue");
+  await chat.getByLabel("Message").press("Enter");
+  // Live, without a reload.
+  const entry = waiting.getByRole("listitem").filter({ hasText: visitor });
+  await expect(entry).toBeVisible();
+  await expect(agentPage.getByRole("heading", { name: /^Waiting \d+/ })).toBeVisible();
+  await entry.getByRole("button", { name: "Assign to me" }).click();
+  await expect(entry).toHaveCount(0);
+  await expect(chat.getByText("Waiting for support staff...")).toBeHidden();
+  await expect(chat.locator(".sbw-agent")).toContainText("Administrator");
+  await agentCtx.close();
+});

@@ -41,10 +41,14 @@ pub async fn start_chat(
         }
     };
     match started {
-        Ok(s) => Ok(StartedChat {
-            visitor_token: s.visitor_token,
-            conversation_id: s.conversation_id,
-        }),
+        Ok(s) => {
+            // A new chat in the queue: dashboards refetch their "Waiting" list.
+            state.realtime.hub.queue_changed();
+            Ok(StartedChat {
+                visitor_token: s.visitor_token,
+                conversation_id: s.conversation_id,
+            })
+        }
         Err(StartChatError::Invalid { field, message }) => Err(AppError::invalid(field, message)),
         Err(e @ StartChatError::UnknownSite) => Err(AppError::NotFound(e.to_string())),
         Err(e @ StartChatError::GuestsNotAllowed) => Err(AppError::Forbidden(e.to_string())),

@@ -218,14 +218,35 @@ impl Hub {
             }
             _ => {}
         }
+        let queues_move = matches!(
+            event.kind,
+            EventKind::Assigned { .. } | EventKind::Status { .. }
+        );
         self.send_to_room(conversation, Arc::new(ServerFrame::Event(event)), |m| {
             !agents_only || m.is_agent()
         });
+        if queues_move {
+            self.queue_changed();
+        }
     }
 
     /// Sends a transient frame (typing) to a conversation's sockets except `except`.
     pub fn relay(&self, conversation: Uuid, frame: ServerFrame, except: SocketId) {
         self.send_to_room(conversation, Arc::new(frame), |m| m.socket != except);
+    }
+
+    /// Tells every staff socket that the queues changed (no content: each dashboard refetches
+    /// through an access-checked server function, so nothing leaks to agents of other sites).
+    pub fn queue_changed(&self) {
+        let frame = Arc::new(ServerFrame::QueueChanged);
+        let mut slow = Vec::new();
+        {
+            let rooms = self.read();
+            for m in rooms.staff.values() {
+                offer(m, &frame, &mut slow);
+            }
+        }
+        self.drop_sockets(&slow);
     }
 
     /// Sends an agent's presence to all staff sockets and to the sockets of conversations

@@ -232,6 +232,9 @@ pub enum ServerFrame {
     },
     /// Answer to `Ping`.
     Pong,
+    /// Staff only: the queues changed (a chat started, was taken, resolved or reopened).
+    /// Carries nothing: the dashboard refetches what its user may see.
+    QueueChanged,
 }
 
 impl ServerFrame {

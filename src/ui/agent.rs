@@ -45,9 +45,17 @@ fn apply(list: &mut Vec<OnlineAgent>, frame: &ServerFrame) {
 pub fn AgentHome() -> impl IntoView {
     let status = RwSignal::new(ConnStatus::Connecting);
     let agents = RwSignal::new(Vec::<OnlineAgent>::new());
+    // Bumped whenever the server says the queues changed (and on every reconnect).
+    let queues = RwSignal::new(0u32);
     #[cfg(feature = "hydrate")]
     {
         let conn = crate::realtime::client::Connection::start(None, status, move |frame| {
+            if matches!(
+                frame,
+                ServerFrame::QueueChanged | ServerFrame::Welcome { .. }
+            ) {
+                queues.update(|n| *n += 1);
+            }
             agents.update(|list| apply(list, &frame));
         });
         // The connection lives as long as the page; leaving the page ends it.
@@ -58,7 +66,7 @@ pub fn AgentHome() -> impl IntoView {
         <Title text="Dashboard — Switchboard" />
         <AvailabilitySwitch />
         <h1>"Conversations"</h1>
-        <p class="empty">"No conversations yet. Chats will appear here when visitors start them."</p>
+        <WaitingList queues />
         <section class="card" aria-labelledby="active-agents-heading">
             <h2 id="active-agents-heading">
                 "Active agents " <span class="badge">{move || agents.with(Vec::len)}</span>
@@ -87,6 +95,75 @@ pub fn AgentHome() -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
+        </section>
+    }
+}
+
+/// "Waiting": visitors waiting for an agent, oldest first, live; "Assign to me" takes one.
+#[component]
+fn WaitingList(queues: RwSignal<u32>) -> impl IntoView {
+    use crate::api::conversations::{assign_to_me, waiting_chats};
+    // Fetched in the browser only (the socket says when to refetch).
+    let list = LocalResource::new(move || {
+        queues.track();
+        waiting_chats()
+    });
+    let error = RwSignal::new(None::<String>);
+    let take = move |id: Uuid| {
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = assign_to_me(id).await {
+                error.set(Some(e.to_string()));
+            }
+            queues.update(|n| *n += 1);
+        });
+    };
+    let total = move || {
+        list.get()
+            .and_then(|r| r.ok())
+            .map(|l| l.total)
+            .unwrap_or(0)
+    };
+    view! {
+        <section class="card" aria-labelledby="waiting-heading">
+            <h2 id="waiting-heading">"Waiting " <span class="badge">{total}</span></h2>
+            <p class="error" role="alert">{move || error.get()}</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                <ul aria-label="Waiting" class="queue">
+                    {move || {
+                        list.get()
+                            .map(|r| match r {
+                                Err(e) => view! { <li class="error">{e.to_string()}</li> }.into_any(),
+                                Ok(l) if l.chats.is_empty() => {
+                                    view! { <li class="empty">"Nobody is waiting."</li> }.into_any()
+                                }
+                                Ok(l) => {
+                                    l.chats
+                                        .into_iter()
+                                        .map(|c| {
+                                            let id = c.conversation_id;
+                                            let waited = format!("waiting {} min", c.waiting_secs / 60);
+                                            view! {
+                                                <li class="status-waiting">
+                                                    <strong>{c.visitor_name}</strong>
+                                                    " — "
+                                                    {c.site_name}
+                                                    " · "
+                                                    {waited}
+                                                    <p class="last">{c.last_message}</p>
+                                                    <button type="button" on:click=move |_| take(id)>
+                                                        "Assign to me"
+                                                    </button>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()
+                                        .into_any()
+                                }
+                            })
+                    }}
+                </ul>
+            </Suspense>
         </section>
     }
 }

@@ -1207,3 +1207,113 @@ async fn attachments_are_checked_stored_once_sent_and_served_only_to_the_convers
     let r = send(&app, download(None, None), ip).await;
     assert_eq!(r.status, http::StatusCode::UNAUTHORIZED);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_waiting_list_is_per_group_and_exactly_one_agent_takes_a_chat(pool: PgPool) {
+    use crate::common::{form_post, send};
+    let w = world(&pool).await;
+    let group: Uuid = sqlx::query_scalar("SELECT group_id FROM conversations WHERE id = $1")
+        .bind(w.conv)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    // A second member of the group, and an agent of no group.
+    let second = crate::common::account(&pool, "second@example.com", Role::Agent).await;
+    sqlx::query("INSERT INTO group_members (group_id, user_id, level) VALUES ($1, $2, 1)")
+        .bind(group)
+        .bind(second.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let outsider = crate::common::account(&pool, "outsider@example.com", Role::Agent).await;
+    let (second_cookie, outsider_cookie) = (
+        cookie_for(&pool, second.id).await,
+        cookie_for(&pool, outsider.id).await,
+    );
+    let app = crate::common::app(pool.clone());
+    let server = serve_app(app.clone()).await;
+    let ip = [10, 0, 0, 8];
+    let waiting = |cookie: String| {
+        let app = app.clone();
+        async move {
+            let r = send(
+                &app,
+                form_post("/api/conversations/waiting", "", Some(&cookie)),
+                ip,
+            )
+            .await;
+            assert_eq!(r.status, http::StatusCode::OK, "{}", r.body);
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
+        }
+    };
+    let list = waiting(w.agent_cookie.clone()).await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["chats"][0]["conversation_id"], w.conv.to_string());
+    assert_eq!(list["chats"][0]["visitor_name"], "Vera");
+    assert_eq!(
+        waiting(outsider_cookie.clone()).await["total"],
+        0,
+        "not their group"
+    );
+
+    // The outsider cannot take it; their refusal changes nothing.
+    let assign = |cookie: String| {
+        form_post(
+            "/api/conversations/assign_to_me",
+            &format!("conversation_id={}", w.conv),
+            Some(&cookie),
+        )
+    };
+    let r = send(&app, assign(outsider_cookie), ip).await;
+    assert_eq!(r.status, http::StatusCode::FORBIDDEN, "{}", r.body);
+
+    // Dashboards hear that the queue changed; the visitor hears who joined.
+    let mut dashboard = Client::agent(server.addr, &second_cookie).await;
+    let mut v = Client::visitor(server.addr, &w.visitor_token).await;
+    v.subscribe(w.conv, 0).await;
+
+    // Two members race: exactly one wins, the other is told.
+    let (a, b) = tokio::join!(
+        send(&app, assign(w.agent_cookie.clone()), ip),
+        send(&app, assign(second_cookie.clone()), ip)
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [http::StatusCode::OK, http::StatusCode::CONFLICT]);
+    let loser = if a.status == http::StatusCode::CONFLICT {
+        &a
+    } else {
+        &b
+    };
+    assert!(
+        loser.body.contains("Someone else took this chat"),
+        "{}",
+        loser.body
+    );
+    let winner = if a.status == http::StatusCode::OK {
+        w.agent
+    } else {
+        second.id
+    };
+    let assigned = loop {
+        if let ServerFrame::Event(e) = v.recv().await {
+            break e;
+        }
+    };
+    assert!(
+        matches!(assigned.kind, EventKind::Assigned { agent_id: Some(id), .. } if id == winner),
+        "{assigned:?}"
+    );
+    loop {
+        if matches!(dashboard.recv_any().await, ServerFrame::QueueChanged) {
+            break;
+        }
+    }
+    assert_eq!(waiting(w.agent_cookie.clone()).await["total"], 0);
+    let status: String = sqlx::query_scalar("SELECT status FROM conversations WHERE id = $1")
+        .bind(w.conv)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "assigned");
+}

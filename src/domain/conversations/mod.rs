@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod append_event;
+pub mod assign_conversation;
 pub mod rate_conversation;
 pub mod record_receipt;
 pub mod resolve_conversation;
