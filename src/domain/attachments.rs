@@ -4,6 +4,7 @@
 
 use crate::db::{self, attachments::AttachmentRow, Pool};
 use crate::domain::conversations::{access::visible_conversation, ConversationError, Viewer};
+use crate::model::human_size;
 use crate::realtime::protocol::AttachmentRef;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -27,15 +28,6 @@ pub enum AttachmentError {
 impl From<sqlx::Error> for AttachmentError {
     fn from(e: sqlx::Error) -> Self {
         AttachmentError::Conversation(ConversationError::Db(e))
-    }
-}
-
-/// "10 MB", "512 KB".
-pub fn human_size(bytes: i64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{} MB", (bytes as f64 / (1024.0 * 1024.0)).round() as i64)
-    } else {
-        format!("{} KB", (bytes as f64 / 1024.0).ceil() as i64)
     }
 }
 
@@ -174,7 +166,5 @@ mod tests {
         assert_eq!(clean_filename("a\u{0}b\nc.txt"), "abc.txt");
         assert_eq!(clean_filename(".."), "file");
         assert_eq!(clean_filename(""), "file");
-        assert_eq!(human_size(10 * 1024 * 1024), "10 MB");
-        assert_eq!(human_size(1000), "1 KB");
     }
 }

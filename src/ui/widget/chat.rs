@@ -397,7 +397,7 @@ fn FileView(file: AttachmentRef, token: String) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let _ = token;
     let name = file.filename.clone();
-    let size = crate::ui::widget::model::human_size(file.size);
+    let size = crate::model::human_size(file.size);
     let inline = file.is_image() && file.content_type != "image/svg+xml";
     view! {
         <div class="sbw-file">

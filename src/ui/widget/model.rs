@@ -199,20 +199,6 @@ impl ChatModel {
     }
 }
 
-/// "1.5 MB", "512 KB", "12 B". Integer arithmetic on purpose: float formatting would add
-/// ~14 KB to the widget's WASM.
-pub fn human_size(bytes: i64) -> String {
-    const MB: i64 = 1024 * 1024;
-    if bytes >= MB {
-        let tenths = (bytes * 10 + MB / 2) / MB;
-        format!("{}.{} MB", tenths / 10, tenths % 10)
-    } else if bytes >= 1024 {
-        format!("{} KB", bytes / 1024)
-    } else {
-        format!("{bytes} B")
-    }
-}
-
 /// A piece of a message body: text, or a link to auto-link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece<'a> {
@@ -392,14 +378,6 @@ mod tests {
         m.apply(&err("r", ErrorCode::RateLimited));
         assert_eq!(m.messages[0].state, MsgState::Failed);
         assert_eq!(m.messages[1].state, MsgState::Sending, "retried later");
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(human_size(12), "12 B");
-        assert_eq!(human_size(512 * 1024), "512 KB");
-        assert_eq!(human_size(1536 * 1024), "1.5 MB");
-        assert_eq!(human_size(10 * 1024 * 1024), "10.0 MB");
     }
 
     #[test]
