@@ -86,13 +86,7 @@ pub async fn rate_chat(
 ) -> Result<(), AppError> {
     use crate::domain::conversations::rate_conversation::{rate_conversation, RateError};
     let state = crate::server::auth::state()?;
-    let visitor = crate::domain::visitors::authenticate(&state.pool, &visitor_token)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "authenticating a visitor failed");
-            AppError::Internal
-        })?
-        .ok_or_else(|| AppError::Forbidden("This chat session has expired.".into()))?;
+    let visitor = visitor_for(&state, &visitor_token).await?;
     match rate_conversation(
         &state.pool,
         visitor.contact_id,
@@ -205,13 +199,7 @@ pub async fn report_visit(
     use crate::server::auth;
     let state = auth::state()?;
     let parts = auth::parts()?;
-    let visitor = crate::domain::visitors::authenticate(&state.pool, &visitor_token)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "authenticating a visitor failed");
-            AppError::Internal
-        })?
-        .ok_or_else(|| AppError::Forbidden("This chat session has expired.".into()))?;
+    let visitor = visitor_for(&state, &visitor_token).await?;
     let page = PageReport {
         url: page_url.as_deref(),
         title: page_title.as_deref(),
@@ -226,4 +214,19 @@ pub async fn report_visit(
             tracing::error!(error = %e, "recording a visit failed");
             AppError::Internal
         })
+}
+
+/// The visitor behind a device token, or 403 "This chat session has expired.".
+#[cfg(feature = "ssr")]
+async fn visitor_for(
+    state: &crate::server::state::AppState,
+    token: &str,
+) -> Result<crate::domain::visitors::Visitor, AppError> {
+    crate::domain::visitors::authenticate(&state.pool, token)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "authenticating a visitor failed");
+            AppError::Internal
+        })?
+        .ok_or_else(|| AppError::Forbidden("This chat session has expired.".into()))
 }

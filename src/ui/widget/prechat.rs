@@ -23,14 +23,7 @@ pub fn PreChatForm(
     let phone = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
-    let field_error = move |f: &'static str| {
-        move || {
-            error
-                .get()
-                .filter(|e| e.field() == Some(f))
-                .map(|e| e.to_string())
-        }
-    };
+    let field_error = move |f: &'static str| field_error(error, f);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -54,12 +47,7 @@ pub fn PreChatForm(
             busy.set(false);
         });
     };
-    let general = move || {
-        error
-            .get()
-            .filter(|e| e.field().is_none())
-            .map(|e| e.to_string())
-    };
+    let general = general_error(error);
     view! {
         <form class="sbw-form" on:submit=submit novalidate>
             {(!known).then(|| {
@@ -88,14 +76,7 @@ pub fn OfflineForm(site_key: String) -> impl IntoView {
     let busy = RwSignal::new(false);
     let done = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
-    let field_error = move |f: &'static str| {
-        move || {
-            error
-                .get()
-                .filter(|e| e.field() == Some(f))
-                .map(|e| e.to_string())
-        }
-    };
+    let field_error = move |f: &'static str| field_error(error, f);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -123,12 +104,7 @@ pub fn OfflineForm(site_key: String) -> impl IntoView {
         show: true,
         required: false,
     };
-    let general = move || {
-        error
-            .get()
-            .filter(|e| e.field().is_none())
-            .map(|e| e.to_string())
-    };
+    let general = general_error(error);
     view! {
         <h2 class="sbw-offline-title">{text::OFFLINE_TITLE}</h2>
         {move || {
@@ -168,6 +144,31 @@ pub fn OfflineForm(site_key: String) -> impl IntoView {
                 })
             }
         }}
+    }
+}
+
+/// The message of `error` when it belongs to form field `field` (for its inline error).
+fn field_error(
+    error: RwSignal<Option<AppError>>,
+    field: &'static str,
+) -> impl Fn() -> Option<String> + Send + Sync + Copy + 'static {
+    move || {
+        error
+            .get()
+            .filter(|e| e.field() == Some(field))
+            .map(|e| e.to_string())
+    }
+}
+
+/// The message of `error` when it belongs to no field (shown above the button).
+fn general_error(
+    error: RwSignal<Option<AppError>>,
+) -> impl Fn() -> Option<String> + Send + Sync + Copy + 'static {
+    move || {
+        error
+            .get()
+            .filter(|e| e.field().is_none())
+            .map(|e| e.to_string())
     }
 }
 
