@@ -5,6 +5,8 @@
 //! Modules shared by both builds sit at the top (`api`, `error`, `model`, `ui`); server-only
 //! layers (`server`, `domain`, `db`) compile only with `ssr`. See docs/ARCHITECTURE.md.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod error;
 pub mod model;

@@ -3,6 +3,8 @@
 
 pub mod agents;
 pub mod auth;
+pub mod canned;
+pub mod cases;
 pub mod conversations;
 pub mod users;
 pub mod widget;

@@ -44,6 +44,7 @@ pub async fn start_chat(
         Ok(s) => {
             // A new chat in the queue: dashboards refetch their "Waiting" list.
             state.realtime.hub.queue_changed();
+            crate::server::assignment::after_chat_waiting(&state, s.conversation_id).await;
             Ok(StartedChat {
                 visitor_token: s.visitor_token,
                 conversation_id: s.conversation_id,

@@ -1,8 +1,10 @@
 //! Database queries, one module per table group. Plain functions over a Postgres
 //! executor: no HTTP, no Leptos, no rules beyond what the schema enforces.
 
+pub mod assignment;
 pub mod attachments;
 pub mod audit;
+pub mod canned;
 pub mod cases;
 pub mod contacts;
 pub mod conversations;
@@ -10,6 +12,7 @@ pub mod login_attempts;
 pub mod sessions;
 pub mod sites;
 pub mod users;
+pub mod workspace;
 
 /// The pool type used everywhere on the server.
 pub type Pool = sqlx::PgPool;

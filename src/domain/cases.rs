@@ -1,7 +1,15 @@
-//! When nobody can answer, the widget takes a message instead: "We're offline right now".
-//! Whether someone can answer is decided here; the message becomes a case agents open later.
+//! Cases: what agents follow up after the chat. When nobody can answer, the widget takes a
+//! message instead ("We're offline right now"): whether someone can answer is decided here,
+//! and the message becomes a case. Agents list cases, read and write notes, close and reopen
+//! them; a resolved chat can become a case too (see [`turn_into_case`]).
+//!
+//! Access: a case is seen by whoever may see its site's conversations (admins; agents of a
+//! non-archived group of the site). An unknown case and someone else's read differently
+//! (404 / 403): case ids are random, so "exists" tells an outsider nothing useful.
 
-use crate::db::{self, Pool};
+pub mod turn_into_case;
+
+use crate::db::{self, cases::CaseRow, cases::NoteRow, Pool};
 use crate::domain::conversations::start_chat::phone as check_phone;
 use crate::domain::validate;
 use crate::realtime::protocol::clean_body;
@@ -88,4 +96,163 @@ pub async fn leave_message(
     .await?;
     tracing::info!(site = %site.id, case = %id, "offline message stored as a case");
     Ok(id)
+}
+
+/// Cases per page of the list.
+pub const PAGE_SIZE: i64 = 50;
+
+/// The longest note, in characters (the schema's limit).
+pub const MAX_NOTE_CHARS: usize = 5000;
+
+/// Why an agent's action on a case was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseWorkError {
+    #[error("No such case.")]
+    NotFound,
+    #[error("You may not see this case.")]
+    Forbidden,
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// A case's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseStatus {
+    Open,
+    Closed,
+}
+
+impl CaseStatus {
+    /// Parses "open" or "closed" (as the UI and the database spell them).
+    pub fn parse(raw: &str) -> Result<Self, CaseWorkError> {
+        match raw.trim() {
+            "open" => Ok(CaseStatus::Open),
+            "closed" => Ok(CaseStatus::Closed),
+            _ => Err(CaseWorkError::Invalid {
+                field: "status",
+                message: "Status must be \"open\" or \"closed\".".into(),
+            }),
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "open",
+            CaseStatus::Closed => "closed",
+        }
+    }
+}
+
+/// One page of the cases `user` may see with `status`, newest first, and the total.
+pub async fn list_cases(
+    pool: &Pool,
+    user: Uuid,
+    status: CaseStatus,
+    offset: i64,
+) -> Result<(Vec<CaseRow>, i64), CaseWorkError> {
+    if offset < 0 {
+        return Err(CaseWorkError::Invalid {
+            field: "offset",
+            message: "The offset cannot be negative.".into(),
+        });
+    }
+    Ok(db::cases::list_visible(pool, user, status.as_str(), PAGE_SIZE, offset).await?)
+}
+
+/// The case, if `user` may see it.
+pub async fn visible_case(pool: &Pool, user: Uuid, id: Uuid) -> Result<CaseRow, CaseWorkError> {
+    let case = db::cases::find(pool, id)
+        .await?
+        .ok_or(CaseWorkError::NotFound)?;
+    if db::conversations::agent_can_see_site(pool, user, case.site_id).await? {
+        Ok(case)
+    } else {
+        Err(CaseWorkError::Forbidden)
+    }
+}
+
+/// A case and its notes, oldest note first.
+pub async fn case_detail(
+    pool: &Pool,
+    user: Uuid,
+    id: Uuid,
+) -> Result<(CaseRow, Vec<NoteRow>), CaseWorkError> {
+    let case = visible_case(pool, user, id).await?;
+    let notes = db::cases::notes(pool, id).await?;
+    Ok((case, notes))
+}
+
+/// Closes or reopens a case. Setting the status it already has changes nothing.
+pub async fn set_case_status(
+    pool: &Pool,
+    user: Uuid,
+    id: Uuid,
+    status: CaseStatus,
+) -> Result<(), CaseWorkError> {
+    visible_case(pool, user, id).await?;
+    db::cases::set_status(pool, id, status.as_str()).await?;
+    tracing::info!(case = %id, user = %user, status = status.as_str(), "case status set");
+    Ok(())
+}
+
+/// A note's text: trimmed, 1–5,000 characters.
+pub fn note_body(raw: &str) -> Result<&str, CaseWorkError> {
+    let body = raw.trim();
+    let n = body.chars().count();
+    let message = if n == 0 {
+        "Write a note first."
+    } else if n > MAX_NOTE_CHARS {
+        "A note can be at most 5000 characters."
+    } else {
+        return Ok(body);
+    };
+    Err(CaseWorkError::Invalid {
+        field: "body",
+        message: message.into(),
+    })
+}
+
+/// Adds a note by `user` to a case.
+pub async fn add_case_note(
+    pool: &Pool,
+    user: Uuid,
+    id: Uuid,
+    body: &str,
+) -> Result<(), CaseWorkError> {
+    let body = note_body(body)?;
+    visible_case(pool, user, id).await?;
+    db::cases::insert_note(pool, id, user, body).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_parses_only_the_two_states() {
+        assert_eq!(CaseStatus::parse("open").unwrap(), CaseStatus::Open);
+        assert_eq!(CaseStatus::parse(" closed ").unwrap(), CaseStatus::Closed);
+        assert!(matches!(
+            CaseStatus::parse("pending"),
+            Err(CaseWorkError::Invalid {
+                field: "status",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn notes_are_trimmed_and_bounded() {
+        assert_eq!(note_body("  called back  ").unwrap(), "called back");
+        assert!(note_body("   ").is_err());
+        assert!(note_body(&"x".repeat(5000)).is_ok());
+        assert!(note_body(&"é".repeat(5001)).is_err());
+    }
 }

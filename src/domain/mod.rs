@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod bootstrap;
+pub mod canned;
 pub mod cases;
 pub mod conversations;
 pub mod identify;

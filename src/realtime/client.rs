@@ -125,11 +125,31 @@ impl Connection {
     }
 
     /// Subscribes to a conversation (now and after every reconnect) from `after_seq`.
+    /// Subscribing again replays from `after_seq` (the server keeps one subscription).
     pub fn track(&self, conversation: Uuid, after_seq: i64) {
         self.shared
             .cursors
             .borrow_mut()
             .insert(conversation, after_seq);
+        // Tracked while connected: subscribe now (a later reconnect resubscribes anyway).
+        self.send_now(ClientFrame::Subscribe {
+            conversation_id: conversation,
+            after_seq,
+        });
+    }
+
+    /// Stops following a conversation (now and after reconnects).
+    pub fn untrack(&self, conversation: Uuid) {
+        if self.shared.cursors.borrow_mut().remove(&conversation).is_some() {
+            self.send_now(ClientFrame::Unsubscribe {
+                conversation_id: conversation,
+            });
+        }
+    }
+
+    /// Whether a conversation is followed.
+    pub fn tracks(&self, conversation: Uuid) -> bool {
+        self.shared.cursors.borrow().contains_key(&conversation)
     }
 
     /// Queues a message send: written now if connected, else on reconnect; kept until the

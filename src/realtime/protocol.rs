@@ -136,12 +136,30 @@ pub enum EventKind {
     Rated {
         score: i16,
     },
+    /// Handed to another agent or group with "Transfer" (agents only: the receiving side
+    /// reads the note; the visitor sees the assignment change).
+    Transferred {
+        by: String,
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Renamed or re-tagged (agents only).
+    Details {
+        title: Option<String>,
+        tags: Vec<String>,
+    },
 }
 
 impl EventKind {
     /// Whether only agents may see this event (private notes).
     pub fn agents_only(&self) -> bool {
-        matches!(self, EventKind::Message { note: true, .. })
+        matches!(
+            self,
+            EventKind::Message { note: true, .. }
+                | EventKind::Transferred { .. }
+                | EventKind::Details { .. }
+        )
     }
 
     /// The name stored in `conversation_events.kind`.
@@ -153,6 +171,8 @@ impl EventKind {
             EventKind::Delivered { .. } => "delivered",
             EventKind::Read { .. } => "read",
             EventKind::Rated { .. } => "rating",
+            EventKind::Transferred { .. } => "transferred",
+            EventKind::Details { .. } => "details",
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::domain::conversations::{
     send_message::{send_message, MessageDraft},
     ConversationError, Viewer,
 };
-use crate::server::{auth, middleware::is_cross_site, state::AppState};
+use crate::server::{assignment, auth, middleware::is_cross_site, state::AppState};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
@@ -240,6 +240,7 @@ impl Session {
         if let Some(Viewer::Agent { user_id, name }) = &self.viewer {
             self.rt().hub.join_staff(self.member());
             self.rt().presence.connected(&self.rt().hub, *user_id, name);
+            assignment::spawn_after_agent_freed(&self.state, *user_id);
             out.extend(self.rt().presence.snapshot());
         }
         out
@@ -424,11 +425,15 @@ impl Session {
         match send_message(&self.state.pool, &viewer, conversation, message).await {
             Ok(sent) => {
                 let duplicate = sent.event.is_none();
+                let reopened = sent.preceding.as_ref().is_some_and(assignment::is_reopen);
                 if let Some(preceding) = sent.preceding {
                     self.rt().hub.publish(preceding);
                 }
                 if let Some(event) = sent.event {
                     self.rt().hub.publish(event);
+                }
+                if reopened {
+                    assignment::spawn_after_chat_waiting(&self.state, conversation);
                 }
                 vec![ServerFrame::Sent {
                     key,

@@ -1,6 +1,7 @@
 //! The HTTP server: configuration, database start-up, the axum router with the Leptos
 //! routes and server functions, middleware, and graceful shutdown.
 
+pub mod assignment;
 pub mod auth;
 pub mod config;
 pub mod embedded_pg;

@@ -1,7 +1,7 @@
 //! The HTML shell and the route table.
 
 use super::admin::{AdminAgents, AdminHome};
-use super::agent::AgentHome;
+use super::agent::{canned::CannedResponses, cases::CasesPage, AgentWorkspace, ConversationPane, NoConversation};
 use super::layout::StaffShell;
 use super::login::LoginPage;
 use leptos::prelude::*;
@@ -40,7 +40,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Redirect path="/agent" /> } />
                 <Route path=path!("/login") view=LoginPage />
                 <ParentRoute path=path!("/agent") view=StaffShell>
-                    <Route path=path!("") view=AgentHome />
+                    // The workspace (socket, lists) stays mounted while the pane changes.
+                    <ParentRoute path=path!("") view=AgentWorkspace>
+                        <Route path=path!("") view=NoConversation />
+                        <Route path=path!("c/:id") view=ConversationPane />
+                        <Route path=path!("cases") view=CasesPage />
+                        <Route path=path!("canned") view=CannedResponses />
+                    </ParentRoute>
                 </ParentRoute>
                 <ParentRoute path=path!("/admin") view=StaffShell>
                     <Route path=path!("") view=AdminHome />

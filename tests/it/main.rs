@@ -8,7 +8,11 @@
 mod common;
 
 mod accounts;
+mod assignment;
 mod binary;
+mod canned;
+mod cases;
 mod frame_fuzz;
 mod realtime;
 mod widget;
+mod workspace;

@@ -1,5 +1,6 @@
 //! "Assign to me": an agent takes a waiting chat. Two agents racing for the same chat: exactly
-//! one wins (a conditional update), the other is told.
+//! one wins (a conditional update), the other is told. "Assign": an agent hands a chat to a
+//! chosen colleague, conditional on the assignee they saw.
 
 use super::{access::visible_conversation, append_event::append_event, ConversationError, Viewer};
 use crate::db::{self, Pool};
@@ -31,6 +32,14 @@ pub async fn assign_to_me(
         return Err(ConversationError::Forbidden.into());
     };
     visible_conversation(pool, agent, conversation).await?;
+    // Seeing a chat (group members keep read access) is not serving it: level-2 specialists
+    // take only chats transferred to their group.
+    if !db::workspace::may_serve(pool, *user_id, conversation).await? {
+        return Err(ConversationError::BadTarget(
+            "Level-2 specialists take only chats transferred to their group.".into(),
+        )
+        .into());
+    }
     let mut tx = pool.begin().await?;
     if !db::conversations::take_waiting(&mut *tx, conversation, *user_id).await? {
         return Err(AssignError::Taken);
@@ -41,6 +50,42 @@ pub async fn assign_to_me(
         EventKind::Assigned {
             agent_id: Some(*user_id),
             agent_name: Some(name.clone()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(event)
+}
+
+/// "Assign": gives a conversation to `target` (who must work on its site). `expected` is the
+/// assignee the actor saw; if it changed meanwhile nothing happens and they are told.
+pub async fn assign_to_agent(
+    pool: &Pool,
+    actor: &Viewer,
+    conversation: Uuid,
+    expected: Option<Uuid>,
+    target: Uuid,
+) -> Result<Event, ConversationError> {
+    if !actor.is_agent() {
+        return Err(ConversationError::Forbidden);
+    }
+    let conv = visible_conversation(pool, actor, conversation).await?;
+    let agents = db::workspace::site_agents(pool, conv.site_id).await?;
+    let Some(to) = agents.iter().find(|a| a.id == target) else {
+        return Err(ConversationError::BadTarget(
+            "That agent does not work on this site.".into(),
+        ));
+    };
+    let mut tx = pool.begin().await?;
+    if !db::workspace::reassign(&mut *tx, conversation, expected, target).await? {
+        return Err(ConversationError::Changed);
+    }
+    let event = append_event(
+        &mut tx,
+        conversation,
+        EventKind::Assigned {
+            agent_id: Some(target),
+            agent_name: Some(to.name.clone()),
         },
     )
     .await?;

@@ -5,12 +5,17 @@
 pub mod access;
 pub mod append_event;
 pub mod assign_conversation;
+pub mod auto_assign;
+pub mod edit_details;
 pub mod rate_conversation;
+pub mod read_workspace;
 pub mod record_receipt;
+pub mod reopen_conversation;
 pub mod resolve_conversation;
 pub mod send_message;
 pub mod start_chat;
 pub mod start_conversation;
+pub mod transfer_conversation;
 
 use crate::realtime::protocol::{Author, ErrorCode, Side};
 use uuid::Uuid;
@@ -62,6 +67,12 @@ pub enum ConversationError {
     InvalidKey,
     #[error("That file is not available to send (upload it to this conversation first).")]
     NoSuchAttachment,
+    /// The chat changed since the agent looked (taken, transferred or resolved meanwhile).
+    #[error("This chat changed meanwhile (someone else took, transferred or resolved it); the current state is shown now.")]
+    Changed,
+    /// The chosen agent or group cannot receive this chat.
+    #[error("{0}")]
+    BadTarget(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -76,7 +87,9 @@ impl ConversationError {
             }
             ConversationError::InvalidBody(_)
             | ConversationError::InvalidKey
-            | ConversationError::NoSuchAttachment => ErrorCode::InvalidBody,
+            | ConversationError::NoSuchAttachment
+            | ConversationError::Changed
+            | ConversationError::BadTarget(_) => ErrorCode::InvalidBody,
             ConversationError::Db(_) => ErrorCode::Internal,
         }
     }

@@ -1,10 +1,23 @@
-//! `/agent`: the agent dashboard (the "Agent workspace" issue fills it). It holds the live
-//! connection: its state, and who of the team is online.
+//! `/agent`: the agent workspace. Lists on the side ("Waiting", "Chatting", "Active agents"),
+//! the chosen conversation or the cases beside them. One socket serves the whole page; moving
+//! between lists and conversations never reloads it.
 
-use crate::realtime::protocol::{ConnStatus, PresenceState, ServerFrame};
+pub mod canned;
+pub mod cases;
+mod composer;
+mod notify;
+mod pane;
+mod workspace;
+
+pub use pane::ConversationPane;
+
+use crate::api::conversations::{ChatList, ChatSummary};
+use crate::realtime::protocol::{EventKind, PresenceState, ServerFrame, Side};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::{Outlet, A};
 use uuid::Uuid;
+use workspace::{use_workspace, Workspace};
 
 /// One online agent in the "Active agents" list.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,38 +53,348 @@ fn apply(list: &mut Vec<OnlineAgent>, frame: &ServerFrame) {
     }
 }
 
-/// The dashboard's landing page.
+/// The dashboard: lists on the side, the chosen conversation (or cases) beside them.
 #[component]
-pub fn AgentHome() -> impl IntoView {
-    let status = RwSignal::new(ConnStatus::Connecting);
+pub fn AgentWorkspace() -> impl IntoView {
+    let ws = Workspace::new();
+    provide_context(ws);
     let agents = RwSignal::new(Vec::<OnlineAgent>::new());
-    // Bumped whenever the server says the queues changed (and on every reconnect).
-    let queues = RwSignal::new(0u32);
     #[cfg(feature = "hydrate")]
     {
-        let conn = crate::realtime::client::Connection::start(None, status, move |frame| {
-            if matches!(
-                frame,
-                ServerFrame::QueueChanged | ServerFrame::Welcome { .. }
-            ) {
-                queues.update(|n| *n += 1);
+        let conn = crate::realtime::client::Connection::start(None, ws.status, move |frame| {
+            match &frame {
+                ServerFrame::QueueChanged => ws.queues.update(|n| *n += 1),
+                ServerFrame::Welcome { me, .. } => {
+                    ws.me.set(Some(me.clone()));
+                    ws.queues.update(|n| *n += 1);
+                }
+                ServerFrame::Event(e) => count_unread(ws, e),
+                _ => {}
             }
             agents.update(|list| apply(list, &frame));
+            ws.dispatch(&frame);
         });
-        // The connection lives as long as the page; leaving the page ends it.
-        let conn = send_wrapper::SendWrapper::new(conn);
-        on_cleanup(move || drop(conn));
+        ws.connect(conn);
+        // Back in view: the waiting chats that arrived meanwhile have been seen.
+        let handle = window_event_listener_untyped("visibilitychange", move |_| {
+            if !notify::hidden() {
+                ws.unseen_waiting.set(0);
+                if let Some(c) = ws.current.get_untracked() {
+                    ws.seen(c);
+                }
+            }
+        });
+        on_cleanup(move || handle.remove());
     }
+    let title = move || match ws.unread_total() {
+        0 => "Dashboard — Switchboard".to_string(),
+        n => format!("({n}) Dashboard — Switchboard"),
+    };
     view! {
-        <Title text="Dashboard — Switchboard" />
-        <AvailabilitySwitch />
-        <h1>"Conversations"</h1>
-        <WaitingList queues />
+        <Title text=title />
+        <div class="workspace">
+            <aside class="lists" aria-label="Lists">
+                <AvailabilitySwitch />
+                <NotificationsButton />
+                <nav aria-label="Workspace" class="workspace-nav">
+                    <A href="/agent" exact=true>"Conversations"</A>
+                    <A href="/agent/cases">"Cases"</A>
+                    <A href="/agent/canned">"Canned responses"</A>
+                </nav>
+                <p class="connection" role="status">{move || ws.status.get().label()}</p>
+                <WaitingList />
+                <ChattingList />
+                <ActiveAgents agents />
+            </aside>
+            <div class="pane">
+                <Outlet />
+            </div>
+        </div>
+    }
+}
+
+/// Counts a visitor's message in one of my conversations as unread unless I am looking at it.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn count_unread(ws: Workspace, e: &crate::realtime::protocol::Event) {
+    if let EventKind::Message { author, note, body, .. } = &e.kind {
+        if author.side != Side::Visitor || *note {
+            return;
+        }
+        let looking = ws.current.get_untracked() == Some(e.conversation_id) && !notify::hidden();
+        if looking {
+            return;
+        }
+        ws.unread
+            .update(|u| *u.entry(e.conversation_id).or_default() += 1);
+        if notify::hidden() {
+            notify::alert(&format!("New message from {}", author.name), body);
+        }
+    }
+}
+
+/// "Enable notifications": asks the browser once (it must follow a click).
+#[component]
+fn NotificationsButton() -> impl IntoView {
+    let askable = RwSignal::new(false);
+    Effect::new(move |_| askable.set(notify::can_ask()));
+    move || {
+        askable.get().then(|| {
+            view! {
+                <button
+                    type="button"
+                    class="link"
+                    on:click=move |_| {
+                        notify::ask();
+                        askable.set(false);
+                    }
+                >
+                    "Enable notifications"
+                </button>
+            }
+        })
+    }
+}
+
+/// "2 min", "1 h 5 min": how long someone waited.
+fn waited(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// One entry of a list: a link to the conversation, its status colour, and an info card
+/// shown on hover or focus (and named by `aria-describedby`).
+#[component]
+fn ChatEntry(chat: ChatSummary, list: &'static str, unread: Signal<u32>) -> impl IntoView {
+    let id = chat.conversation_id;
+    let card_id = format!("card-{list}-{id}");
+    let href = format!("/agent/c/{id}");
+    let name = chat.visitor_name.clone();
+    let label = chat.title.clone().unwrap_or_else(|| name.clone());
+    let contact = [chat.email.clone(), chat.phone.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let who = match (&chat.assignee_name, chat.mine) {
+        (_, true) => "Mine".to_string(),
+        (Some(a), false) => a.clone(),
+        (None, false) => String::new(),
+    };
+    let status = chat.status.clone();
+    view! {
+        <li class=format!("entry status-{status}")>
+            <A href=href attr:aria-describedby=card_id.clone()>
+                <span class="entry-name">{label}</span>
+                {move || match unread.get() {
+                    0 => None,
+                    n => Some(view! { <span class="badge unread" aria-label=format!("{n} unread")>{n}</span> }),
+                }}
+            </A>
+            <span class="entry-meta">
+                {chat.site_name.clone()} " · " {status.clone()}
+                {(!who.is_empty()).then(|| format!(" · {who}"))}
+            </span>
+            <div class="info-card" role="tooltip" id=card_id>
+                <strong>{name}</strong>
+                {(!contact.is_empty()).then(|| view! { <span>{contact}</span> })}
+                {chat.page.clone().map(|p| view! { <span>"Page: " {p}</span> })}
+                {chat.location.clone().map(|l| view! { <span>"Location: " {l}</span> })}
+                {chat.browser.clone().map(|b| view! { <span>"Browser: " {b}</span> })}
+                {(chat.status == "waiting").then(|| view! { <span>"Waited for " {waited(chat.waiting_secs)}</span> })}
+                {chat.last_message.clone().map(|m| view! { <span class="last">"Last message: " {m}</span> })}
+            </div>
+        </li>
+    }
+}
+
+/// The rows of a list, or its empty text, or its error.
+fn list_rows(
+    result: Result<ChatList, crate::error::AppError>,
+    list: &'static str,
+    empty: &'static str,
+    extra: impl Fn(&ChatSummary) -> AnyView + Copy + Send + 'static,
+) -> AnyView {
+    let ws = use_workspace();
+    match result {
+        Err(e) => view! { <li class="error" role="alert">{e.to_string()}</li> }.into_any(),
+        Ok(l) if l.chats.is_empty() => view! { <li class="empty">{empty}</li> }.into_any(),
+        Ok(l) => l
+            .chats
+            .into_iter()
+            .map(|c| {
+                let id = c.conversation_id;
+                let unread = Signal::derive(move || {
+                    ws.unread.with(|u| u.get(&id).copied().unwrap_or(0))
+                });
+                let more = extra(&c);
+                view! { <ChatEntry chat=c list unread />{more} }
+            })
+            .collect_view()
+            .into_any(),
+    }
+}
+
+/// "Waiting": visitors waiting for an agent, oldest first, live; "Assign to me" takes one.
+#[component]
+fn WaitingList() -> impl IntoView {
+    use crate::api::conversations::{assign_to_me, waiting_chats};
+    let ws = use_workspace();
+    let limit = RwSignal::new(100i64);
+    // Fetched in the browser only (the socket says when to refetch).
+    let list = LocalResource::new(move || {
+        ws.queues.track();
+        waiting_chats(Some(limit.get()))
+    });
+    let error = RwSignal::new(None::<String>);
+    let navigate = StoredValue::new(leptos_router::hooks::use_navigate());
+    let take = move |id: Uuid| {
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match assign_to_me(id).await {
+                Ok(()) => navigate.with_value(|nav| nav(&format!("/agent/c/{id}"), Default::default())),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+            ws.queues.update(|n| *n += 1);
+        });
+    };
+    let total = move || {
+        list.get()
+            .and_then(|r| r.ok())
+            .map(|l| l.total)
+            .unwrap_or(0)
+    };
+    // A new waiting chat while the tab is hidden: notify, and count it in the title.
+    let last_total = StoredValue::new(None::<i64>);
+    Effect::new(move |_| {
+        let Some(Ok(l)) = list.get() else { return };
+        if let Some(before) = last_total.get_value() {
+            if l.total > before && notify::hidden() {
+                ws.unseen_waiting.update(|n| *n += (l.total - before) as u32);
+                notify::alert("New chat waiting", "A visitor is waiting for an agent.");
+            }
+        }
+        last_total.set_value(Some(l.total));
+    });
+    let shown = move || list.get().and_then(|r| r.ok()).map_or(0, |l| l.chats.len() as i64);
+    view! {
+        <section class="card" aria-labelledby="waiting-heading">
+            <h2 id="waiting-heading">"Waiting " <span class="badge">{total}</span></h2>
+            <p class="error" role="alert">{move || error.get()}</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                <ul aria-label="Waiting" class="queue">
+                    {move || {
+                        list.get()
+                            .map(|r| {
+                                list_rows(
+                                    r,
+                                    "waiting",
+                                    "Nobody is waiting.",
+                                    move |c| {
+                                        let id = c.conversation_id;
+                                        view! {
+                                            <li class="entry-action">
+                                                <button type="button" on:click=move |_| take(id)>
+                                                    "Assign to me"
+                                                </button>
+                                            </li>
+                                        }
+                                            .into_any()
+                                    },
+                                )
+                            })
+                    }}
+                </ul>
+                {move || {
+                    (total() > shown())
+                        .then(|| {
+                            view! {
+                                <button type="button" class="link" on:click=move |_| limit.update(|l| *l += 100)>
+                                    "Show more waiting"
+                                </button>
+                            }
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+/// "Chatting": conversations in progress, mine first; my own are followed on the socket so
+/// their new messages count as unread.
+#[component]
+fn ChattingList() -> impl IntoView {
+    use crate::api::conversations::chatting_chats;
+    let ws = use_workspace();
+    let limit = RwSignal::new(100i64);
+    let list = LocalResource::new(move || {
+        ws.queues.track();
+        chatting_chats(Some(limit.get()))
+    });
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(l)) = list.get() {
+            ws.with_conn(|conn| {
+                for c in l.chats.iter().filter(|c| c.mine) {
+                    if !conn.tracks(c.conversation_id) {
+                        conn.track(c.conversation_id, c.last_seq);
+                    }
+                }
+            });
+        }
+    });
+    let total = move || list.get().and_then(|r| r.ok()).map_or(0, |l| l.total);
+    let mine = move || list.get().and_then(|r| r.ok()).map_or(0, |l| l.mine);
+    let shown = move || list.get().and_then(|r| r.ok()).map_or(0, |l| l.chats.len() as i64);
+    view! {
+        <section class="card" aria-labelledby="chatting-heading">
+            <h2 id="chatting-heading">
+                "Chatting " <span class="badge">{total}</span>
+                <span class="sub">{move || format!("{} mine", mine())}</span>
+            </h2>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                <ul aria-label="Chatting" class="queue">
+                    {move || {
+                        list.get()
+                            .map(|r| list_rows(r, "chatting", "No conversations in progress.", |_| ().into_any()))
+                    }}
+                </ul>
+                {move || {
+                    (total() > shown())
+                        .then(|| {
+                            view! {
+                                <button type="button" class="link" on:click=move |_| limit.update(|l| *l += 100)>
+                                    "Show more conversations"
+                                </button>
+                            }
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+/// "Active agents": who is online, with their open chats against their cap.
+#[component]
+fn ActiveAgents(agents: RwSignal<Vec<OnlineAgent>>) -> impl IntoView {
+    let ws = use_workspace();
+    let load = LocalResource::new(move || {
+        ws.queues.track();
+        crate::api::agents::team_load()
+    });
+    let load_of = move |id: Uuid| {
+        load.get()
+            .and_then(|r| r.ok())
+            .and_then(|l| l.into_iter().find(|a| a.id == id))
+            .map(|a| format!("{} / {} chats", a.open_chats, a.max_chats))
+    };
+    view! {
         <section class="card" aria-labelledby="active-agents-heading">
             <h2 id="active-agents-heading">
                 "Active agents " <span class="badge">{move || agents.with(Vec::len)}</span>
             </h2>
-            <p class="connection" role="status">{move || status.get().label()}</p>
             <ul aria-label="Active agents" class="agents">
                 {move || {
                     agents
@@ -83,12 +406,14 @@ pub fn AgentHome() -> impl IntoView {
                                 PresenceState::Idle => "idle",
                                 PresenceState::Offline => "offline",
                             };
+                            let id = a.id;
                             view! {
                                 <li>
                                     <span class=format!("presence {state}")></span>
                                     {a.name}
                                     " — "
                                     {state}
+                                    {move || load_of(id).map(|l| format!(" · {l}"))}
                                 </li>
                             }
                         })
@@ -99,73 +424,10 @@ pub fn AgentHome() -> impl IntoView {
     }
 }
 
-/// "Waiting": visitors waiting for an agent, oldest first, live; "Assign to me" takes one.
+/// The pane when no conversation is open.
 #[component]
-fn WaitingList(queues: RwSignal<u32>) -> impl IntoView {
-    use crate::api::conversations::{assign_to_me, waiting_chats};
-    // Fetched in the browser only (the socket says when to refetch).
-    let list = LocalResource::new(move || {
-        queues.track();
-        waiting_chats()
-    });
-    let error = RwSignal::new(None::<String>);
-    let take = move |id: Uuid| {
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            if let Err(e) = assign_to_me(id).await {
-                error.set(Some(e.to_string()));
-            }
-            queues.update(|n| *n += 1);
-        });
-    };
-    let total = move || {
-        list.get()
-            .and_then(|r| r.ok())
-            .map(|l| l.total)
-            .unwrap_or(0)
-    };
-    view! {
-        <section class="card" aria-labelledby="waiting-heading">
-            <h2 id="waiting-heading">"Waiting " <span class="badge">{total}</span></h2>
-            <p class="error" role="alert">{move || error.get()}</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                <ul aria-label="Waiting" class="queue">
-                    {move || {
-                        list.get()
-                            .map(|r| match r {
-                                Err(e) => view! { <li class="error">{e.to_string()}</li> }.into_any(),
-                                Ok(l) if l.chats.is_empty() => {
-                                    view! { <li class="empty">"Nobody is waiting."</li> }.into_any()
-                                }
-                                Ok(l) => {
-                                    l.chats
-                                        .into_iter()
-                                        .map(|c| {
-                                            let id = c.conversation_id;
-                                            let waited = format!("waiting {} min", c.waiting_secs / 60);
-                                            view! {
-                                                <li class="status-waiting">
-                                                    <strong>{c.visitor_name}</strong>
-                                                    " — "
-                                                    {c.site_name}
-                                                    " · "
-                                                    {waited}
-                                                    <p class="last">{c.last_message}</p>
-                                                    <button type="button" on:click=move |_| take(id)>
-                                                        "Assign to me"
-                                                    </button>
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()
-                                        .into_any()
-                                }
-                            })
-                    }}
-                </ul>
-            </Suspense>
-        </section>
-    }
+pub fn NoConversation() -> impl IntoView {
+    view! { <p class="pane-empty">"Choose a conversation from the lists."</p> }
 }
 
 /// The "Available" switch: only available agents get new chats; with nobody available the
@@ -215,6 +477,7 @@ fn AvailabilitySwitch() -> impl IntoView {
     }
 }
 
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,3 +503,4 @@ mod tests {
         assert_eq!(list.len(), 1);
     }
 }
+

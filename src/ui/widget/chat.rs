@@ -383,7 +383,7 @@ fn message_view(m: Msg, token: String) -> impl IntoView {
 /// A file in the conversation: a thumbnail for pictures, a download link for the rest.
 /// The bytes are fetched with the visitor's token and shown from a `blob:` URL.
 #[component]
-fn FileView(file: AttachmentRef, token: String) -> impl IntoView {
+pub(crate) fn FileView(file: AttachmentRef, token: String) -> impl IntoView {
     let url = RwSignal::new(None::<String>);
     #[cfg(feature = "hydrate")]
     {

@@ -1,5 +1,6 @@
 //! Files from the widget (browser only): upload to `POST /files` and fetch for display, both
 //! with the visitor token as a bearer token (the iframe has no cookie of ours to lean on).
+//! The agent dashboard uses the same calls with an empty token: its session cookie is enough.
 
 use crate::realtime::protocol::AttachmentRef;
 use uuid::Uuid;
@@ -25,9 +26,12 @@ async fn text(resp: &web_sys::Response) -> String {
     }
 }
 
+/// The visitor's bearer token; none for staff, whose same-origin session cookie goes along.
 fn auth_headers(token: &str) -> web_sys::Headers {
     let headers = web_sys::Headers::new().expect("Headers");
-    let _ = headers.set("authorization", &format!("Bearer {token}"));
+    if !token.is_empty() {
+        let _ = headers.set("authorization", &format!("Bearer {token}"));
+    }
     headers
 }
 

@@ -5,9 +5,9 @@
 //! The server renders it with the site's settings, which it also writes into the page as
 //! JSON (`#sb-settings`) so the browser hydrates the very same view.
 
-mod chat;
+pub(crate) mod chat;
 #[cfg(feature = "hydrate")]
-mod files;
+pub(crate) mod files;
 mod host;
 pub mod model;
 mod prechat;

@@ -27,6 +27,8 @@ pub struct Msg {
     pub error: Option<String>,
     /// A file sent with the message (known once uploaded).
     pub attachment: Option<AttachmentRef>,
+    /// A private note, or a transfer record (staff view only).
+    pub note: bool,
 }
 
 /// The agent who joined.
@@ -46,8 +48,11 @@ pub struct ChatModel {
     pub resolved: bool,
     /// The visitor's rating, once given (one per conversation).
     pub rated: Option<i16>,
-    /// Highest sequence of an agent message seen (what read/delivered marks cover).
+    /// Highest sequence of an agent message seen (what read/delivered marks cover); in the
+    /// staff view, of a visitor message.
     pub last_agent_seq: i64,
+    /// The agents' view: "mine" means the agents' side, and notes and transfers show.
+    pub staff: bool,
 }
 
 impl ChatModel {
@@ -59,8 +64,31 @@ impl ChatModel {
         }
     }
 
+    /// An empty conversation as agents see it.
+    pub fn for_staff(conversation_id: Uuid) -> ChatModel {
+        ChatModel {
+            conversation_id,
+            staff: true,
+            ..ChatModel::default()
+        }
+    }
+
+    /// The side this view writes from.
+    fn our_side(&self) -> Side {
+        if self.staff {
+            Side::Agent
+        } else {
+            Side::Visitor
+        }
+    }
+
     /// A message the visitor just wrote, shown as "sending" until the server stores it.
     pub fn push_own(&mut self, key: String, body: String, me: &str) {
+        self.push_own_note(key, body, me, false);
+    }
+
+    /// An own message or (staff) private note, "sending" until stored.
+    pub fn push_own_note(&mut self, key: String, body: String, me: &str, note: bool) {
         self.messages.push(Msg {
             key,
             seq: None,
@@ -70,6 +98,7 @@ impl ChatModel {
             state: MsgState::Sending,
             error: None,
             attachment: None,
+            note,
         });
     }
 
@@ -101,10 +130,10 @@ impl ChatModel {
                         attachment,
                         ..
                     } => {
-                        if *note {
+                        if *note && !self.staff {
                             return None;
                         }
-                        let mine = author.side == Side::Visitor;
+                        let mine = author.side == self.our_side();
                         if let Some(m) = self.messages.iter_mut().find(|m| &m.key == key) {
                             // Our own message coming back, or a replay of one we have.
                             m.seq = Some(e.seq);
@@ -126,8 +155,9 @@ impl ChatModel {
                             state: MsgState::Sent,
                             error: None,
                             attachment: attachment.clone(),
+                            note: *note,
                         });
-                        if !mine {
+                        if !mine && author.side != Side::System && !*note {
                             self.last_agent_seq = self.last_agent_seq.max(e.seq);
                             return Some(e.seq);
                         }
@@ -149,11 +179,31 @@ impl ChatModel {
                         }
                     }
                     EventKind::Rated { score } => self.rated = Some(*score),
-                    EventKind::Delivered { by, up_to_seq } if *by != Side::Visitor => {
+                    EventKind::Delivered { by, up_to_seq } if *by != self.our_side() => {
                         self.mark(*up_to_seq, MsgState::Delivered)
                     }
-                    EventKind::Read { by, up_to_seq } if *by != Side::Visitor => {
+                    EventKind::Read { by, up_to_seq } if *by != self.our_side() => {
                         self.mark(*up_to_seq, MsgState::Read)
+                    }
+                    EventKind::Transferred { by, to, note } if self.staff => {
+                        let key = format!("transfer-{}", e.seq);
+                        if !self.messages.iter().any(|m| m.key == key) {
+                            let body = match note {
+                                Some(n) => format!("{by} transferred this chat to {to}: {n}"),
+                                None => format!("{by} transferred this chat to {to}."),
+                            };
+                            self.messages.push(Msg {
+                                key,
+                                seq: Some(e.seq),
+                                mine: false,
+                                author: "Transfer".into(),
+                                body,
+                                state: MsgState::Sent,
+                                error: None,
+                                attachment: None,
+                                note: true,
+                            });
+                        }
                     }
                     _ => {}
                 }

@@ -1,0 +1,91 @@
+//! Queries on `canned_responses`: personal ones (`owner_id`) and site-wide ones (`site_id`,
+//! no owner).
+
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+/// A canned response row.
+#[derive(Debug, Clone, FromRow)]
+pub struct CannedRow {
+    pub id: Uuid,
+    pub site_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub shortcut: String,
+    pub body: String,
+}
+
+/// `user`'s personal responses and the site-wide ones of the sites they may see (admins: all;
+/// agents: sites of their non-archived groups), or of `site` only when given. Personal first,
+/// then by shortcut.
+pub async fn usable_by(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    site: Option<Uuid>,
+) -> sqlx::Result<Vec<CannedRow>> {
+    sqlx::query_as(
+        "SELECT r.id, r.site_id, r.owner_id, r.shortcut, r.body FROM canned_responses r
+         WHERE r.owner_id = $1
+            OR (r.owner_id IS NULL AND ($2::uuid IS NULL OR r.site_id = $2)
+                AND (EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.active AND u.role = 'admin')
+                     OR EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+                                WHERE gm.user_id = $1 AND g.site_id = r.site_id
+                                  AND g.archived_at IS NULL)))
+         ORDER BY r.owner_id IS NULL, r.shortcut, r.id",
+    )
+    .bind(user)
+    .bind(site)
+    .fetch_all(db)
+    .await
+}
+
+/// Stores a response; `None` when its scope (the owner, or the site) already has this
+/// shortcut (unique indexes, so two saves at once store one).
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    site_id: Option<Uuid>,
+    owner_id: Option<Uuid>,
+    shortcut: &str,
+    body: &str,
+) -> sqlx::Result<Option<CannedRow>> {
+    // A conflict on either partial unique index means "taken"; the row's scope decides which
+    // index can apply, so `ON CONFLICT DO NOTHING` without a target is exact here.
+    sqlx::query_as(
+        "INSERT INTO canned_responses (site_id, owner_id, shortcut, body) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING
+         RETURNING id, site_id, owner_id, shortcut, body",
+    )
+    .bind(site_id)
+    .bind(owner_id)
+    .bind(shortcut)
+    .bind(body)
+    .fetch_optional(db)
+    .await
+}
+
+/// Finds a response.
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<CannedRow>> {
+    sqlx::query_as(
+        "SELECT id, site_id, owner_id, shortcut, body FROM canned_responses WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Deletes `owner`'s personal response `id`; `false` when there is none such.
+pub async fn delete_personal(db: impl PgExecutor<'_>, id: Uuid, owner: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM canned_responses WHERE id = $1 AND owner_id = $2")
+        .bind(id)
+        .bind(owner)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether a site exists (archived ones included: an admin may still prepare responses).
+pub async fn site_exists(db: impl PgExecutor<'_>, site_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sites WHERE id = $1)")
+        .bind(site_id)
+        .fetch_one(db)
+        .await
+}
