@@ -331,6 +331,10 @@ pub async fn assign_conversation(
     .await
     .map_err(|e| action_error(e, "assigning"))?;
     state.realtime.hub.publish(event);
+    // The previous assignee has a free slot now: auto-assignment may give them a waiting chat.
+    if let Some(previous) = expected_assignee.filter(|p| *p != agent_id) {
+        crate::server::assignment::after_agent_freed(&state, previous).await;
+    }
     Ok(())
 }
 
@@ -369,6 +373,14 @@ pub async fn transfer_conversation(
     for e in events {
         state.realtime.hub.publish(e);
     }
+    // A chat sent to a group waits there (auto-assignment may hand it out); the previous
+    // assignee has a free slot.
+    if group_id.is_some() {
+        crate::server::assignment::after_chat_waiting(&state, conversation_id).await;
+    }
+    if let Some(previous) = expected_assignee {
+        crate::server::assignment::after_agent_freed(&state, previous).await;
+    }
     Ok(())
 }
 
@@ -384,6 +396,7 @@ pub async fn reopen_conversation(conversation_id: Uuid) -> Result<(), AppError> 
     .await
     .map_err(|e| action_error(e, "reopening"))?;
     state.realtime.hub.publish(event);
+    crate::server::assignment::after_chat_waiting(&state, conversation_id).await;
     Ok(())
 }
 

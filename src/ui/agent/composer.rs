@@ -284,7 +284,7 @@ pub fn Composer(
 #[cfg(feature = "hydrate")]
 type FileHandle = web_sys::File;
 #[cfg(not(feature = "hydrate"))]
-type FileHandle = ();
+type FileHandle = std::convert::Infallible;
 
 /// Tells the visitor the agent is typing, at most once per throttle interval.
 #[cfg(feature = "hydrate")]

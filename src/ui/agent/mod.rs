@@ -167,7 +167,13 @@ fn waited(secs: i64) -> String {
 /// One entry of a list: a link to the conversation, its status colour, and an info card
 /// shown on hover or focus (and named by `aria-describedby`).
 #[component]
-fn ChatEntry(chat: ChatSummary, list: &'static str, unread: Signal<u32>) -> impl IntoView {
+fn ChatEntry(
+    chat: ChatSummary,
+    list: &'static str,
+    unread: Signal<u32>,
+    /// "Assign to me", on waiting entries.
+    take: Option<Callback<Uuid>>,
+) -> impl IntoView {
     let id = chat.conversation_id;
     let card_id = format!("card-{list}-{id}");
     let href = format!("/agent/c/{id}");
@@ -206,6 +212,9 @@ fn ChatEntry(chat: ChatSummary, list: &'static str, unread: Signal<u32>) -> impl
                 {(chat.status == "waiting").then(|| view! { <span>"Waited for " {waited(chat.waiting_secs)}</span> })}
                 {chat.last_message.clone().map(|m| view! { <span class="last">"Last message: " {m}</span> })}
             </div>
+            {take.map(|take| view! {
+                <button type="button" on:click=move |_| take.run(id)>"Assign to me"</button>
+            })}
         </li>
     }
 }
@@ -215,7 +224,7 @@ fn list_rows(
     result: Result<ChatList, crate::error::AppError>,
     list: &'static str,
     empty: &'static str,
-    extra: impl Fn(&ChatSummary) -> AnyView + Copy + Send + 'static,
+    take: Option<Callback<Uuid>>,
 ) -> AnyView {
     let ws = use_workspace();
     match result {
@@ -229,8 +238,7 @@ fn list_rows(
                 let unread = Signal::derive(move || {
                     ws.unread.with(|u| u.get(&id).copied().unwrap_or(0))
                 });
-                let more = extra(&c);
-                view! { <ChatEntry chat=c list unread />{more} }
+                view! { <ChatEntry chat=c list unread take /> }
             })
             .collect_view()
             .into_any(),
@@ -288,22 +296,7 @@ fn WaitingList() -> impl IntoView {
                     {move || {
                         list.get()
                             .map(|r| {
-                                list_rows(
-                                    r,
-                                    "waiting",
-                                    "Nobody is waiting.",
-                                    move |c| {
-                                        let id = c.conversation_id;
-                                        view! {
-                                            <li class="entry-action">
-                                                <button type="button" on:click=move |_| take(id)>
-                                                    "Assign to me"
-                                                </button>
-                                            </li>
-                                        }
-                                            .into_any()
-                                    },
-                                )
+                                list_rows(r, "waiting", "Nobody is waiting.", Some(Callback::new(take)))
                             })
                     }}
                 </ul>
@@ -358,7 +351,7 @@ fn ChattingList() -> impl IntoView {
                 <ul aria-label="Chatting" class="queue">
                     {move || {
                         list.get()
-                            .map(|r| list_rows(r, "chatting", "No conversations in progress.", |_| ().into_any()))
+                            .map(|r| list_rows(r, "chatting", "No conversations in progress.", None))
                     }}
                 </ul>
                 {move || {
