@@ -14,7 +14,7 @@ const hostURL = `http://127.0.0.1:${process.env.E2E_HOST_PORT ?? "3211"}`;
 const dbURL = `${process.env.E2E_DATABASE_SERVER ?? "postgres://postgres@127.0.0.1:5432"}/switchboard_e2e_${process.env.E2E_PORT ?? "3210"}`;
 
 function sql(query: string): string {
-  return execFileSync("psql", [dbURL, "-Atc", query], { encoding: "utf8" }).trim();
+  return execFileSync("psql", [dbURL, "-qAtc", query], { encoding: "utf8" }).trim();
 }
 
 /** A new site whose guests go to a new group "Support"; returns its key and group ids. */
@@ -111,7 +111,7 @@ test("two agents share a group chat, race for it, note, canned reply, rename and
   await a.page.getByLabel("Shortcut").fill("hello");
   await a.page.getByLabel("Text").fill("Hi {{visitor.name}}, this is {{agent.name}}.");
   await a.page.getByRole("button", { name: "Save response" }).click();
-  await expect(a.page.getByText("/hello")).toBeVisible();
+  await expect(a.page.getByText("/hello", { exact: true })).toBeVisible();
   await open(a.page, "Chatting", "Vera");
   await a.page.getByLabel("Message").fill("/hel");
   await expect(a.page.getByRole("listbox", { name: "Canned responses" }).getByRole("option")).toHaveCount(1);
@@ -197,7 +197,11 @@ test("auto-assignment respects the cap, and the next chat goes out when a slot f
   await expect(d.page.getByRole("list", { name: "Waiting" }).getByRole("link", { name: "Gus" })).toBeVisible();
   await expect(second.chat.getByText("Waiting for support staff...")).toBeVisible();
 
-  // A message in her chat while she looks elsewhere: the tab title counts it.
+  // She reads Fay's chat, goes back to the lists; a message in it now counts in the tab title.
+  await open(d.page, "Chatting", "Fay");
+  await expect(d.page.getByRole("list", { name: "Transcript" })).toContainText("First in line");
+  await d.page.getByRole("link", { name: "Conversations" }).click();
+  await expect(d.page).toHaveTitle(/^Dashboard/);
   await first.chat.getByLabel("Message").fill("Are you there?");
   await first.chat.getByLabel("Message").press("Enter");
   await expect(d.page).toHaveTitle(/^\(1\) Dashboard/);

@@ -1,6 +1,7 @@
 //! Server functions: the typed calls the browser makes. Each is thin: it parses, authorizes,
 //! calls the domain, and maps the result. On the client they compile to HTTP calls to `/api/...`.
 
+pub mod admin;
 pub mod agents;
 pub mod auth;
 pub mod canned;

@@ -1,6 +1,7 @@
 //! Database queries, one module per table group. Plain functions over a Postgres
 //! executor: no HTTP, no Leptos, no rules beyond what the schema enforces.
 
+pub mod admin;
 pub mod assignment;
 pub mod attachments;
 pub mod audit;

@@ -78,9 +78,8 @@ pub async fn chatting(
     user: Uuid,
     limit: i64,
 ) -> sqlx::Result<(Vec<ListRow>, i64, i64)> {
-    let filter = format!(
-        "c.status IN ('assigned', 'active') AND (c.assignee_id = $1 OR {SEES_SITE})"
-    );
+    let filter =
+        format!("c.status IN ('assigned', 'active') AND (c.assignee_id = $1 OR {SEES_SITE})");
     let rows = sqlx::query_as(&format!(
         "SELECT {LIST_COLUMNS} WHERE {filter}
          ORDER BY (c.assignee_id = $1) DESC, c.updated_at DESC LIMIT $2"

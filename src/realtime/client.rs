@@ -140,7 +140,13 @@ impl Connection {
 
     /// Stops following a conversation (now and after reconnects).
     pub fn untrack(&self, conversation: Uuid) {
-        if self.shared.cursors.borrow_mut().remove(&conversation).is_some() {
+        if self
+            .shared
+            .cursors
+            .borrow_mut()
+            .remove(&conversation)
+            .is_some()
+        {
             self.send_now(ClientFrame::Unsubscribe {
                 conversation_id: conversation,
             });

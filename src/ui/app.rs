@@ -1,7 +1,9 @@
 //! The HTML shell and the route table.
 
 use super::admin::{AdminAgents, AdminHome};
-use super::agent::{canned::CannedResponses, cases::CasesPage, AgentWorkspace, ConversationPane, NoConversation};
+use super::agent::{
+    canned::CannedResponses, cases::CasesPage, AgentWorkspace, ConversationPane, NoConversation,
+};
 use super::layout::StaffShell;
 use super::login::LoginPage;
 use leptos::prelude::*;

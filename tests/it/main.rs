@@ -8,6 +8,7 @@
 mod common;
 
 mod accounts;
+mod admin;
 mod assignment;
 mod binary;
 mod canned;

@@ -23,12 +23,19 @@ struct Team {
 }
 
 async fn cookie(pool: &PgPool, user: Uuid) -> String {
-    let s = session::issue(pool, user, "127.0.0.1", "test").await.unwrap();
+    let s = session::issue(pool, user, "127.0.0.1", "test")
+        .await
+        .unwrap();
     format!("sb_session={}", s.token)
 }
 
 async fn agent(pool: &PgPool) -> (Uuid, String) {
-    let a = account(pool, &format!("{}@example.com", Uuid::new_v4()), Role::Agent).await;
+    let a = account(
+        pool,
+        &format!("{}@example.com", Uuid::new_v4()),
+        Role::Agent,
+    )
+    .await;
     (a.id, cookie(pool, a.id).await)
 }
 
@@ -65,7 +72,12 @@ async fn team(pool: &PgPool) -> Team {
     let support = group(pool, site, "Support").await;
     let experts = group(pool, site, "Experts").await;
     let elsewhere = group(pool, other, "Elsewhere").await;
-    let (l1, l1b, l2, out) = (agent(pool).await, agent(pool).await, agent(pool).await, agent(pool).await);
+    let (l1, l1b, l2, out) = (
+        agent(pool).await,
+        agent(pool).await,
+        agent(pool).await,
+        agent(pool).await,
+    );
     member(pool, support, l1.0, 1).await;
     member(pool, support, l1b.0, 1).await;
     member(pool, experts, l2.0, 2).await;
@@ -99,7 +111,11 @@ async fn chat(pool: &PgPool, t: &Team, name: &str) -> Uuid {
 async fn call(t: &Team, endpoint: &str, form: &str, cookie: &str) -> Reply {
     send(
         &t.app,
-        form_post(&format!("/api/conversations/{endpoint}"), form, Some(cookie)),
+        form_post(
+            &format!("/api/conversations/{endpoint}"),
+            form,
+            Some(cookie),
+        ),
         IP,
     )
     .await
@@ -122,14 +138,30 @@ async fn level_two_specialists_get_only_transferred_chats_and_read_the_note(pool
     let r = call(&t, "waiting", "", &t.l2.1).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("\"total\":0"), "{}", r.body);
-    let r = call(&t, "assign_to_me", &format!("conversation_id={conv}"), &t.l2.1).await;
+    let r = call(
+        &t,
+        "assign_to_me",
+        &format!("conversation_id={conv}"),
+        &t.l2.1,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert!(r.body.contains("Level-2 specialists"), "{}", r.body);
     let r = call(&t, "waiting", "", &t.l1.1).await;
-    assert!(r.body.contains("\"total\":1") && r.body.contains("Vera"), "{}", r.body);
+    assert!(
+        r.body.contains("\"total\":1") && r.body.contains("Vera"),
+        "{}",
+        r.body
+    );
 
     // Level 1 takes it, then transfers it to the experts with a note.
-    let r = call(&t, "assign_to_me", &format!("conversation_id={conv}"), &t.l1.1).await;
+    let r = call(
+        &t,
+        "assign_to_me",
+        &format!("conversation_id={conv}"),
+        &t.l1.1,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let form = format!(
         "conversation_id={conv}&expected_assignee={}&group_id={}&note=Needs+a+refund+expert",
@@ -142,7 +174,13 @@ async fn level_two_specialists_get_only_transferred_chats_and_read_the_note(pool
     // Now the specialist sees it and takes it.
     let r = call(&t, "waiting", "", &t.l2.1).await;
     assert!(r.body.contains("\"total\":1"), "{}", r.body);
-    let r = call(&t, "assign_to_me", &format!("conversation_id={conv}"), &t.l2.1).await;
+    let r = call(
+        &t,
+        "assign_to_me",
+        &format!("conversation_id={conv}"),
+        &t.l2.1,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(status_of(&pool, conv).await.1, Some(t.l2.0));
 
@@ -164,11 +202,23 @@ async fn assign_and_transfer_to_an_agent_are_conditional_on_what_the_agent_saw(p
     let t = team(&pool).await;
     let conv = chat(&pool, &t, "Walt").await;
     // Assign to a colleague (it was unassigned).
-    let r = call(&t, "assign", &format!("conversation_id={conv}&agent_id={}", t.l1b.0), &t.l1.1).await;
+    let r = call(
+        &t,
+        "assign",
+        &format!("conversation_id={conv}&agent_id={}", t.l1b.0),
+        &t.l1.1,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(status_of(&pool, conv).await.1, Some(t.l1b.0));
     // A second agent still looking at the unassigned chat is told it changed.
-    let r = call(&t, "assign", &format!("conversation_id={conv}&agent_id={}", t.l1.0), &t.l1.1).await;
+    let r = call(
+        &t,
+        "assign",
+        &format!("conversation_id={conv}&agent_id={}", t.l1.0),
+        &t.l1.1,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains("changed meanwhile"), "{}", r.body);
     assert_eq!(status_of(&pool, conv).await.1, Some(t.l1b.0));
@@ -179,14 +229,24 @@ async fn assign_and_transfer_to_an_agent_are_conditional_on_what_the_agent_saw(p
     );
     let r = call(&t, "transfer", &form, &t.l1b.1).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(status_of(&pool, conv).await, ("assigned".into(), Some(t.l2.0), true));
+    assert_eq!(
+        status_of(&pool, conv).await,
+        ("assigned".into(), Some(t.l2.0), true)
+    );
     // Neither or both targets: a clear 400.
     let r = call(&t, "transfer", &format!("conversation_id={conv}"), &t.l2.1).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-    assert!(r.body.contains("Choose one agent or one group"), "{}", r.body);
+    assert!(
+        r.body.contains("Choose one agent or one group"),
+        "{}",
+        r.body
+    );
     // Someone from another site is no target.
     let stranger = account(&pool, "stranger@example.com", Role::Agent).await;
-    let form = format!("conversation_id={conv}&expected_assignee={}&agent_id={}", t.l2.0, stranger.id);
+    let form = format!(
+        "conversation_id={conv}&expected_assignee={}&agent_id={}",
+        t.l2.0, stranger.id
+    );
     let r = call(&t, "transfer", &form, &t.l2.1).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert!(r.body.contains("does not work on this site"), "{}", r.body);
@@ -196,7 +256,13 @@ async fn assign_and_transfer_to_an_agent_are_conditional_on_what_the_agent_saw(p
 async fn resolve_reopen_rename_and_tag(pool: PgPool) {
     let t = team(&pool).await;
     let conv = chat(&pool, &t, "Xena").await;
-    call(&t, "assign_to_me", &format!("conversation_id={conv}"), &t.l1.1).await;
+    call(
+        &t,
+        "assign_to_me",
+        &format!("conversation_id={conv}"),
+        &t.l1.1,
+    )
+    .await;
     let r = call(&t, "resolve", &format!("conversation_id={conv}"), &t.l1.1).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // Reopen: back to the agent who had it.
@@ -208,15 +274,39 @@ async fn resolve_reopen_rename_and_tag(pool: PgPool) {
     let r = call(&t, "reopen", &format!("conversation_id={conv}"), &t.l1.1).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 
-    let r = call(&t, "rename", &format!("conversation_id={conv}&title=Refund+for+order+42"), &t.l1.1).await;
+    let r = call(
+        &t,
+        "rename",
+        &format!("conversation_id={conv}&title=Refund+for+order+42"),
+        &t.l1.1,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     for tag in ["Billing", "billing", "vip"] {
-        let r = call(&t, "tag", &format!("conversation_id={conv}&tag={tag}&add=true"), &t.l1b.1).await;
+        let r = call(
+            &t,
+            "tag",
+            &format!("conversation_id={conv}&tag={tag}&add=true"),
+            &t.l1b.1,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
-    let r = call(&t, "tag", &format!("conversation_id={conv}&tag=vip&add=false"), &t.l1.1).await;
+    let r = call(
+        &t,
+        "tag",
+        &format!("conversation_id={conv}&tag=vip&add=false"),
+        &t.l1.1,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = call(&t, "tag", &format!("conversation_id={conv}&tag=%3Cb%3E&add=true"), &t.l1.1).await;
+    let r = call(
+        &t,
+        "tag",
+        &format!("conversation_id={conv}&tag=%3Cb%3E&add=true"),
+        &t.l1.1,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert!(r.body.contains("A tag is 1"), "{}", r.body);
     let (title, tags): (Option<String>, Vec<String>) =
@@ -228,10 +318,11 @@ async fn resolve_reopen_rename_and_tag(pool: PgPool) {
     assert_eq!(title.as_deref(), Some("Refund for order 42"));
     assert_eq!(tags, ["billing"]);
     // Tags are searchable (the GIN index serves `tags @> ...`).
-    let found: i64 = sqlx::query_scalar("SELECT count(*) FROM conversations WHERE tags @> ARRAY['billing']")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let found: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM conversations WHERE tags @> ARRAY['billing']")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(found, 1);
 
     // The pane's detail shows it all, plus the visitor's previous conversations.
@@ -249,7 +340,13 @@ async fn chatting_lists_mine_first_and_counts(pool: PgPool) {
     let t = team(&pool).await;
     let a = chat(&pool, &t, "Ann").await;
     let b = chat(&pool, &t, "Ben").await;
-    call(&t, "assign_to_me", &format!("conversation_id={a}"), &t.l1b.1).await;
+    call(
+        &t,
+        "assign_to_me",
+        &format!("conversation_id={a}"),
+        &t.l1b.1,
+    )
+    .await;
     call(&t, "assign_to_me", &format!("conversation_id={b}"), &t.l1.1).await;
     let r = call(&t, "chatting", "", &t.l1.1).await;
     let l: serde_json::Value = serde_json::from_str(&r.body).unwrap();
@@ -269,8 +366,14 @@ async fn every_action_is_refused_to_an_agent_outside_the_site(pool: PgPool) {
     let conv = chat(&pool, &t, "Yuri").await;
     let forms = [
         ("assign_to_me", format!("conversation_id={conv}")),
-        ("assign", format!("conversation_id={conv}&agent_id={}", t.l1.0)),
-        ("transfer", format!("conversation_id={conv}&group_id={}", t.experts)),
+        (
+            "assign",
+            format!("conversation_id={conv}&agent_id={}", t.l1.0),
+        ),
+        (
+            "transfer",
+            format!("conversation_id={conv}&group_id={}", t.experts),
+        ),
         ("resolve", format!("conversation_id={conv}")),
         ("reopen", format!("conversation_id={conv}")),
         ("rename", format!("conversation_id={conv}&title=x")),
@@ -282,7 +385,10 @@ async fn every_action_is_refused_to_an_agent_outside_the_site(pool: PgPool) {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{endpoint}: {}", r.body);
     }
     // Nothing changed.
-    assert_eq!(status_of(&pool, conv).await, ("waiting".into(), None, false));
+    assert_eq!(
+        status_of(&pool, conv).await,
+        ("waiting".into(), None, false)
+    );
     let title: Option<String> = sqlx::query_scalar("SELECT title FROM conversations WHERE id = $1")
         .bind(conv)
         .fetch_one(&pool)

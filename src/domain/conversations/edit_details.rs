@@ -12,7 +12,11 @@ pub const MAX_TAGS: usize = 20;
 
 /// A tag as stored: trimmed, lowercase, 1–32 letters, digits, spaces, `-` or `_`.
 pub fn clean_tag(raw: &str) -> Result<String, ConversationError> {
-    let tag = raw.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let tag = raw
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
     let ok = (1..=32).contains(&tag.chars().count())
         && tag
             .chars()

@@ -116,7 +116,10 @@ pub fn AgentWorkspace() -> impl IntoView {
 /// Counts a visitor's message in one of my conversations as unread unless I am looking at it.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn count_unread(ws: Workspace, e: &crate::realtime::protocol::Event) {
-    if let EventKind::Message { author, note, body, .. } = &e.kind {
+    if let EventKind::Message {
+        author, note, body, ..
+    } = &e.kind
+    {
         if author.side != Side::Visitor || *note {
             return;
         }
@@ -235,9 +238,8 @@ fn list_rows(
             .into_iter()
             .map(|c| {
                 let id = c.conversation_id;
-                let unread = Signal::derive(move || {
-                    ws.unread.with(|u| u.get(&id).copied().unwrap_or(0))
-                });
+                let unread =
+                    Signal::derive(move || ws.unread.with(|u| u.get(&id).copied().unwrap_or(0)));
                 view! { <ChatEntry chat=c list unread take /> }
             })
             .collect_view()
@@ -262,7 +264,9 @@ fn WaitingList() -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             match assign_to_me(id).await {
-                Ok(()) => navigate.with_value(|nav| nav(&format!("/agent/c/{id}"), Default::default())),
+                Ok(()) => {
+                    navigate.with_value(|nav| nav(&format!("/agent/c/{id}"), Default::default()))
+                }
                 Err(e) => error.set(Some(e.to_string())),
             }
             ws.queues.update(|n| *n += 1);
@@ -280,13 +284,18 @@ fn WaitingList() -> impl IntoView {
         let Some(Ok(l)) = list.get() else { return };
         if let Some(before) = last_total.get_value() {
             if l.total > before && notify::hidden() {
-                ws.unseen_waiting.update(|n| *n += (l.total - before) as u32);
+                ws.unseen_waiting
+                    .update(|n| *n += (l.total - before) as u32);
                 notify::alert("New chat waiting", "A visitor is waiting for an agent.");
             }
         }
         last_total.set_value(Some(l.total));
     });
-    let shown = move || list.get().and_then(|r| r.ok()).map_or(0, |l| l.chats.len() as i64);
+    let shown = move || {
+        list.get()
+            .and_then(|r| r.ok())
+            .map_or(0, |l| l.chats.len() as i64)
+    };
     view! {
         <section class="card" aria-labelledby="waiting-heading">
             <h2 id="waiting-heading">"Waiting " <span class="badge">{total}</span></h2>
@@ -340,7 +349,11 @@ fn ChattingList() -> impl IntoView {
     });
     let total = move || list.get().and_then(|r| r.ok()).map_or(0, |l| l.total);
     let mine = move || list.get().and_then(|r| r.ok()).map_or(0, |l| l.mine);
-    let shown = move || list.get().and_then(|r| r.ok()).map_or(0, |l| l.chats.len() as i64);
+    let shown = move || {
+        list.get()
+            .and_then(|r| r.ok())
+            .map_or(0, |l| l.chats.len() as i64)
+    };
     view! {
         <section class="card" aria-labelledby="chatting-heading">
             <h2 id="chatting-heading">
@@ -470,7 +483,6 @@ fn AvailabilitySwitch() -> impl IntoView {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,4 +508,3 @@ mod tests {
         assert_eq!(list.len(), 1);
     }
 }
-

@@ -21,12 +21,7 @@ use uuid::Uuid;
 #[component]
 pub fn ConversationPane() -> impl IntoView {
     let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<Uuid>().ok())
-    });
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<Uuid>().ok()));
     move || match id.get() {
         Some(id) => Either::Left(view! { <Conversation id /> }),
         None => Either::Right(view! { <p role="alert">"No such conversation."</p> }),
@@ -246,7 +241,11 @@ fn message_view(m: Msg) -> impl IntoView {
 
 /// Title (click to rename), status, assignee, tags, and the actions.
 #[component]
-fn Header(d: ConversationView, refresh: RwSignal<u32>, error: RwSignal<Option<String>>) -> impl IntoView {
+fn Header(
+    d: ConversationView,
+    refresh: RwSignal<u32>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
     let id = d.id;
     let expected = d.assignee_id;
     let status = d.status.clone();
@@ -431,7 +430,11 @@ fn AssignAndTransfer(
             error.set(Some("Choose an agent to assign.".into()));
             return;
         };
-        act(error, refresh, api::assign_conversation(id, expected, agent));
+        act(
+            error,
+            refresh,
+            api::assign_conversation(id, expected, agent),
+        );
     };
     let transfer = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

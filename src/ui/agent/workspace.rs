@@ -100,7 +100,10 @@ impl Workspace {
 
     /// Marks a conversation's messages seen.
     pub fn seen(&self, conversation: Uuid) {
-        if self.unread.with_untracked(|u| u.contains_key(&conversation)) {
+        if self
+            .unread
+            .with_untracked(|u| u.contains_key(&conversation))
+        {
             self.unread.update(|u| {
                 u.remove(&conversation);
             });
