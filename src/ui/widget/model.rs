@@ -318,6 +318,58 @@ mod tests {
     }
 
     #[test]
+    fn the_staff_view_shows_notes_and_transfers_and_acks_visitor_messages() {
+        let c = Uuid::new_v4();
+        let mut staff = ChatModel::for_staff(c);
+        let mut visitor = ChatModel::new(c);
+        let note = EventKind::Message {
+            message_id: Uuid::nil(),
+            author: Author {
+                side: Side::Agent,
+                id: None,
+                name: "Amy".into(),
+            },
+            body: "refund approved".into(),
+            note: true,
+            key: "n1".into(),
+            attachment: None,
+        };
+        // A visitor message is news for agents (acknowledged), not for the visitor.
+        assert_eq!(staff.apply(&event(c, 1, message(Side::Visitor, "v1"))), Some(1));
+        assert_eq!(visitor.apply(&event(c, 1, message(Side::Visitor, "v1"))), None);
+        assert!(!staff.messages[0].mine && visitor.messages[0].mine);
+        // Notes and transfers show to agents only.
+        assert_eq!(staff.apply(&event(c, 2, note.clone())), None);
+        visitor.apply(&event(c, 2, note));
+        let transfer = EventKind::Transferred {
+            by: "Amy".into(),
+            to: "Experts".into(),
+            note: Some("needs a specialist".into()),
+        };
+        staff.apply(&event(c, 3, transfer.clone()));
+        staff.apply(&event(c, 3, transfer));
+        assert_eq!(staff.messages.len(), 3, "a replayed transfer is shown once");
+        assert!(staff.messages[1].note && staff.messages[2].note);
+        assert_eq!(
+            staff.messages[2].body,
+            "Amy transferred this chat to Experts: needs a specialist"
+        );
+        assert_eq!(visitor.messages.len(), 1);
+        // The visitor reading marks the agents' messages read in the staff view.
+        staff.push_own("a1".into(), "hello".into(), "Amy");
+        staff.apply(&event(c, 4, message(Side::Agent, "a1")));
+        staff.apply(&event(
+            c,
+            5,
+            EventKind::Read {
+                by: Side::Visitor,
+                up_to_seq: 4,
+            },
+        ));
+        assert_eq!(staff.messages[3].state, MsgState::Read);
+    }
+
+    #[test]
     fn own_message_goes_sending_sent_delivered_read() {
         let c = Uuid::new_v4();
         let mut m = ChatModel::new(c);
