@@ -371,3 +371,11 @@ pub async fn team_load(db: impl PgExecutor<'_>, user: Uuid) -> sqlx::Result<Vec<
     .fetch_all(db)
     .await
 }
+
+/// The site's transfer rule: whether a level-2 specialist may be chosen directly.
+pub async fn direct_level2_allowed(db: impl PgExecutor<'_>, site_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT allow_direct_level2 FROM sites WHERE id = $1")
+        .bind(site_id)
+        .fetch_one(db)
+        .await
+}

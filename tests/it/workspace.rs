@@ -222,11 +222,23 @@ async fn assign_and_transfer_to_an_agent_are_conditional_on_what_the_agent_saw(p
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains("changed meanwhile"), "{}", r.body);
     assert_eq!(status_of(&pool, conv).await.1, Some(t.l1b.0));
-    // Transfer directly to the level-2 specialist, from the fresh state.
+    // A level-2 specialist is reached through their group unless the site allows it directly.
     let form = format!(
         "conversation_id={conv}&expected_assignee={}&agent_id={}",
         t.l1b.0, t.l2.0
     );
+    let r = call(&t, "transfer", &form, &t.l1b.1).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body.contains("transfer to their group instead"),
+        "{}",
+        r.body
+    );
+    sqlx::query("UPDATE sites SET allow_direct_level2 = true WHERE id = $1")
+        .bind(t.site)
+        .execute(&pool)
+        .await
+        .unwrap();
     let r = call(&t, "transfer", &form, &t.l1b.1).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(

@@ -46,6 +46,16 @@ pub async fn transfer_conversation(
                     "That agent does not work on this site.".into(),
                 ));
             };
+            // A site's transfer rule: level-2 specialists are reached through their group
+            // unless the admin allows choosing them directly.
+            if a.level == Some(2)
+                && !db::workspace::direct_level2_allowed(pool, conv.site_id).await?
+            {
+                return Err(ConversationError::BadTarget(format!(
+                    "{} is a level-2 specialist: transfer to their group instead.",
+                    a.name
+                )));
+            }
             let moved =
                 db::workspace::transfer_to_agent(&mut *tx, conversation, expected, agent).await?;
             let assigned = EventKind::Assigned {
