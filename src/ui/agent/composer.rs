@@ -138,21 +138,8 @@ pub fn Composer(
     };
     let on_files = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            if let Some(input) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            {
-                if let Some(list) = input.files() {
-                    for i in 0..list.length() {
-                        if let Some(f) = list.get(i) {
-                            upload(f);
-                        }
-                    }
-                }
-                input.set_value("");
-            }
+        for f in crate::ui::widget::files::picked(&ev) {
+            upload(f);
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = (ev, upload);
@@ -160,30 +147,19 @@ pub fn Composer(
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
-        if let Some(list) = ev.data_transfer().and_then(|d| d.files()) {
-            for i in 0..list.length() {
-                if let Some(f) = list.get(i) {
-                    upload(f);
-                }
-            }
+        for f in crate::ui::widget::files::dropped(&ev) {
+            upload(f);
         }
     };
     let on_paste = move |ev: leptos::ev::ClipboardEvent| {
         #[cfg(feature = "hydrate")]
-        if let Some(items) = ev.clipboard_data().map(|d| d.items()) {
-            let mut took = false;
-            for i in 0..items.length() {
-                let file = items
-                    .get(i)
-                    .filter(|it| it.kind() == "file")
-                    .and_then(|it| it.get_as_file().ok().flatten());
-                if let Some(f) = file {
-                    upload(f);
-                    took = true;
-                }
-            }
-            if took {
+        {
+            let files = crate::ui::widget::files::pasted(&ev);
+            if !files.is_empty() {
                 ev.prevent_default();
+            }
+            for f in files {
+                upload(f);
             }
         }
         #[cfg(not(feature = "hydrate"))]

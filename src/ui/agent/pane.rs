@@ -9,8 +9,8 @@
 use super::composer::Composer;
 use super::workspace::use_workspace;
 use crate::api::conversations::{self as api, ConversationView};
-use crate::ui::widget::chat::FileView;
-use crate::ui::widget::model::{linkify, ChatModel, Msg, MsgState, Piece};
+use crate::ui::widget::chat::{linked, FileView};
+use crate::ui::widget::model::{ChatModel, Msg, MsgState};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -214,15 +214,7 @@ fn message_view(m: Msg) -> impl IntoView {
         (false, false) => "msg theirs",
     };
     let file = m.attachment.clone();
-    let pieces: Vec<_> = linkify(&m.body)
-        .into_iter()
-        .map(|p| match p {
-            Piece::Text(t) => Either::Left(t.to_string()),
-            Piece::Link(l) => Either::Right(view! {
-                <a href=l.to_string() target="_blank" rel="noopener noreferrer nofollow">{l.to_string()}</a>
-            }),
-        })
-        .collect();
+    let pieces = linked(&m.body);
     let text = match &file {
         Some(f) if f.filename == m.body => None,
         _ => Some(view! { <p class="text">{pieces}</p> }),

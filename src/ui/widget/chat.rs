@@ -69,21 +69,8 @@ pub fn Chat(
         let token = token.clone();
         move |ev: leptos::ev::Event| {
             #[cfg(feature = "hydrate")]
-            {
-                use wasm_bindgen::JsCast;
-                if let Some(input) = ev
-                    .target()
-                    .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-                {
-                    if let Some(list) = input.files() {
-                        for i in 0..list.length() {
-                            if let Some(f) = list.get(i) {
-                                client::send_file(conn, model, token.clone(), f);
-                            }
-                        }
-                    }
-                    input.set_value("");
-                }
+            for f in super::files::picked(&ev) {
+                client::send_file(conn, model, token.clone(), f);
             }
             #[cfg(not(feature = "hydrate"))]
             let _ = (ev, &token);
@@ -94,12 +81,8 @@ pub fn Chat(
         move |ev: leptos::ev::DragEvent| {
             ev.prevent_default();
             #[cfg(feature = "hydrate")]
-            if let Some(list) = ev.data_transfer().and_then(|d| d.files()) {
-                for i in 0..list.length() {
-                    if let Some(f) = list.get(i) {
-                        client::send_file(conn, model, token.clone(), f);
-                    }
-                }
+            for f in super::files::dropped(&ev) {
+                client::send_file(conn, model, token.clone(), f);
             }
             #[cfg(not(feature = "hydrate"))]
             let _ = &token;
@@ -109,20 +92,13 @@ pub fn Chat(
         let token = token.clone();
         move |ev: leptos::ev::ClipboardEvent| {
             #[cfg(feature = "hydrate")]
-            if let Some(items) = ev.clipboard_data().map(|d| d.items()) {
-                let mut took = false;
-                for i in 0..items.length() {
-                    let file = items
-                        .get(i)
-                        .filter(|it| it.kind() == "file")
-                        .and_then(|it| it.get_as_file().ok().flatten());
-                    if let Some(f) = file {
-                        client::send_file(conn, model, token.clone(), f);
-                        took = true;
-                    }
-                }
-                if took {
+            {
+                let files = super::files::pasted(&ev);
+                if !files.is_empty() {
                     ev.prevent_default();
+                }
+                for f in files {
+                    client::send_file(conn, model, token.clone(), f);
                 }
             }
             #[cfg(not(feature = "hydrate"))]
@@ -355,15 +331,7 @@ fn message_view(m: Msg, token: String) -> impl IntoView {
         m.author.clone()
     };
     let file = m.attachment.clone();
-    let pieces: Vec<_> = linkify(&m.body)
-        .into_iter()
-        .map(|p| match p {
-            Piece::Text(t) => Either::Left(t.to_string()),
-            Piece::Link(l) => Either::Right(view! {
-                <a href=l.to_string() target="_blank" rel="noopener noreferrer nofollow">{l.to_string()}</a>
-            }),
-        })
-        .collect();
+    let pieces = linked(&m.body);
     let text_part = match &file {
         // A file's name is shown by the file itself.
         Some(f) if f.filename == m.body => None,
@@ -378,6 +346,19 @@ fn message_view(m: Msg, token: String) -> impl IntoView {
             {m.error.map(|e| view! { <span class="sbw-error" role="alert">{e}</span> })}
         </li>
     }
+}
+
+/// A message body as text with its links made clickable (never HTML: every piece is escaped).
+pub(crate) fn linked(body: &str) -> Vec<Either<String, impl IntoView + use<>>> {
+    linkify(body)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Text(t) => Either::Left(t.to_string()),
+            Piece::Link(l) => Either::Right(view! {
+                <a href=l.to_string() target="_blank" rel="noopener noreferrer nofollow">{l.to_string()}</a>
+            }),
+        })
+        .collect()
 }
 
 /// A file in the conversation: a thumbnail for pictures, a download link for the rest.

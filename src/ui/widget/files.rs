@@ -84,3 +84,41 @@ pub async fn object_url(token: &str, id: Uuid) -> Result<String, String> {
     web_sys::Url::create_object_url_with_blob(&blob)
         .map_err(|_| super::text::FILE_UNAVAILABLE.to_string())
 }
+
+/// The files picked in an `<input type="file">` (the input is cleared for the next pick).
+pub fn picked(ev: &web_sys::Event) -> Vec<web_sys::File> {
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return Vec::new();
+    };
+    let files = input.files().map(|l| list(&l)).unwrap_or_default();
+    input.set_value("");
+    files
+}
+
+/// The files dropped on an element.
+pub fn dropped(ev: &web_sys::DragEvent) -> Vec<web_sys::File> {
+    ev.data_transfer()
+        .and_then(|d| d.files())
+        .map(|l| list(&l))
+        .unwrap_or_default()
+}
+
+/// The files (pasted images) in a paste; the caller keeps the paste from inserting text
+/// when there are any.
+pub fn pasted(ev: &web_sys::ClipboardEvent) -> Vec<web_sys::File> {
+    let Some(items) = ev.clipboard_data().map(|d| d.items()) else {
+        return Vec::new();
+    };
+    (0..items.length())
+        .filter_map(|i| items.get(i))
+        .filter(|it| it.kind() == "file")
+        .filter_map(|it| it.get_as_file().ok().flatten())
+        .collect()
+}
+
+fn list(l: &web_sys::FileList) -> Vec<web_sys::File> {
+    (0..l.length()).filter_map(|i| l.get(i)).collect()
+}
