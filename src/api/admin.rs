@@ -104,9 +104,9 @@ mod convert {
             e @ (SiteAdminError::UnknownSite
             | SiteAdminError::UnknownGroup
             | SiteAdminError::UnknownAgent) => AppError::NotFound(e.to_string()),
-            e @ (SiteAdminError::Archived | SiteAdminError::Stale(_)) => {
-                AppError::Conflict(e.to_string())
-            }
+            e @ (SiteAdminError::Archived
+            | SiteAdminError::Stale(_)
+            | SiteAdminError::LastGuestMember) => AppError::Conflict(e.to_string()),
             SiteAdminError::DuplicateGroup(_) => AppError::invalid("name", e.to_string()),
             SiteAdminError::Db(e) => {
                 tracing::error!(error = %e, "admin settings query failed");

@@ -211,6 +211,17 @@ pub async fn member_count(db: impl PgExecutor<'_>, group_id: Uuid) -> sqlx::Resu
         .await
 }
 
+/// Whether a live site with guest mode on routes its guests to this group.
+pub async fn serves_guests(db: impl PgExecutor<'_>, group_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sites
+                        WHERE guest_group_id = $1 AND guest_mode AND archived_at IS NULL)",
+    )
+    .bind(group_id)
+    .fetch_one(db)
+    .await
+}
+
 /// Adds an agent to a group at a level, or changes their level; returns the previous level.
 pub async fn upsert_member(
     db: impl PgExecutor<'_>,

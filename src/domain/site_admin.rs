@@ -37,6 +37,9 @@ pub enum SiteAdminError {
     Stale(String),
     #[error("This site already has a group named {0}.")]
     DuplicateGroup(String),
+    /// Removing the last member of the guest group would leave guests with nobody.
+    #[error("This is the last member of the guest group. Turn guest mode off or add another member first.")]
+    LastGuestMember,
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -459,6 +462,11 @@ pub async fn remove_member(
     let level = q::delete_member(&mut *tx, group_id, user_id)
         .await?
         .ok_or(SiteAdminError::UnknownAgent)?;
+    if q::member_count(&mut *tx, group_id).await? == 0
+        && q::serves_guests(&mut *tx, group_id).await?
+    {
+        return Err(SiteAdminError::LastGuestMember);
+    }
     audit(
         &mut tx,
         actor,

@@ -1,6 +1,6 @@
 //! The HTML shell and the route table.
 
-use super::admin::{AdminAgents, AdminHome};
+use super::admin::{AdminAgents, AdminAudit, AdminGroups, AdminHome, AdminSites};
 use super::agent::{
     canned::CannedResponses, cases::CasesPage, AgentWorkspace, ConversationPane, NoConversation,
 };
@@ -53,6 +53,9 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/admin") view=StaffShell>
                     <Route path=path!("") view=AdminHome />
                     <Route path=path!("agents") view=AdminAgents />
+                    <Route path=path!("sites") view=AdminSites />
+                    <Route path=path!("groups") view=AdminGroups />
+                    <Route path=path!("audit") view=AdminAudit />
                 </ParentRoute>
             </Routes>
         </Router>

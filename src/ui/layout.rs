@@ -51,6 +51,9 @@ fn Header(user: UserInfo) -> impl IntoView {
                 {is_admin.then(|| view! {
                     <A href="/admin" exact=true>"Settings"</A>
                     <A href="/admin/agents">"Agents"</A>
+                    <A href="/admin/sites">"Sites"</A>
+                    <A href="/admin/groups">"Groups"</A>
+                    <A href="/admin/audit">"Audit log"</A>
                 })}
             </nav>
             <div class="user-menu" role="group" aria-label="User menu">

@@ -13,6 +13,9 @@ use uuid::Uuid;
 
 const IP: [u8; 4] = [10, 0, 0, 9];
 
+/// An audit row: action, actor, before, after.
+type AuditTuple = (String, Option<Uuid>, Option<Value>, Option<Value>);
+
 /// A staff account named `name` and its session cookie.
 async fn staff(pool: &PgPool, name: &str, role: Role) -> (Uuid, String) {
     let email = format!("{}@example.com", Uuid::new_v4().simple());
@@ -367,6 +370,7 @@ async fn groups_members_levels_and_the_guest_mode_rule(pool: PgPool) {
     let r = post(&app, "/api/admin/sites/save", &off, &admin).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(json(&r)["guest_mode"], false);
+    version += 1;
 
     // Remove a member.
     let r = post(
@@ -385,8 +389,31 @@ async fn groups_members_levels_and_the_guest_mode_rule(pool: PgPool) {
             .unwrap();
     assert_eq!(left, vec![carl]);
 
+    // With guest mode on, the guest group's last member stays until it is turned off.
+    let r = post(
+        &app,
+        "/api/admin/sites/save",
+        &guest(version, &group),
+        &admin,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = post(
+        &app,
+        "/api/admin/groups/remove_member",
+        &format!("group_id={group}&user_id={carl}"),
+        &admin,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("last member of the guest group"),
+        "{}",
+        r.body
+    );
+
     // Every change is in the audit log, by this admin, with before and after.
-    let rows: Vec<(String, Option<Uuid>, Option<Value>, Option<Value>)> =
+    let rows: Vec<AuditTuple> =
         sqlx::query_as("SELECT action, actor_id, before, after FROM audit_log ORDER BY id")
             .fetch_all(&pool)
             .await
@@ -405,7 +432,8 @@ async fn groups_members_levels_and_the_guest_mode_rule(pool: PgPool) {
             "add_group_member",
             "update_site",
             "update_site",
-            "remove_group_member"
+            "remove_group_member",
+            "update_site"
         ]
     );
     let enable = rows.iter().find(|r| r.0 == "update_site").unwrap();
@@ -414,7 +442,8 @@ async fn groups_members_levels_and_the_guest_mode_rule(pool: PgPool) {
     let r = post(&app, "/api/admin/audit", "", &admin).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let log = json(&r);
-    assert_eq!(log[0]["action"], "remove_group_member", "newest first");
+    assert_eq!(log[0]["action"], "update_site", "newest first");
+    assert_eq!(log[1]["action"], "remove_group_member");
     assert_eq!(log[0]["actor"], "Alice Admin");
 }
 
@@ -475,4 +504,56 @@ async fn an_agent_is_refused_every_admin_function(pool: PgPool) {
         let r = send(&app, crate::common::get(page, Some(&agent)), IP).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{page}");
     }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_admin_pages_render_their_settings(pool: PgPool) {
+    let app = app(pool.clone());
+    let (_, admin) = staff(&pool, "Alice Admin", Role::Admin).await;
+    let site = create_site(&app, &admin, "Shop").await;
+    let id = site["id"].as_str().unwrap();
+    let r = post(
+        &app,
+        "/api/admin/groups/create",
+        &format!("site_id={id}&name=Sales"),
+        &admin,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let page = |path: &'static str| {
+        let app = app.clone();
+        let admin = admin.clone();
+        async move { send(&app, crate::common::get(path, Some(&admin)), IP).await }
+    };
+    let r = page("/admin/sites").await;
+    assert_eq!(r.status, StatusCode::OK);
+    for text in [
+        "Site name",
+        "Embed snippet",
+        "Copy snippet",
+        "Allowed origins",
+        "Guest mode",
+        "Guest group",
+        "Rotate identity secret",
+        "Archive site",
+        "Save site",
+        site["key"].as_str().unwrap(),
+    ] {
+        assert!(r.body.contains(text), "/admin/sites lacks {text}");
+    }
+    let r = page("/admin/groups").await;
+    assert_eq!(r.status, StatusCode::OK);
+    for text in [
+        "Group name",
+        "Sales",
+        "Level 1: serves visitor-initiated chats",
+        "Level 2: only transferred chats",
+        "Add to group",
+    ] {
+        assert!(r.body.contains(text), "/admin/groups lacks {text}");
+    }
+    let r = page("/admin/audit").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("create_group"), "{}", r.body);
 }

@@ -4,13 +4,14 @@
 //! Frames reach panels through handlers registered here (not a signal): a signal keeps only
 //! its latest value, and two frames arriving between renders must both be applied.
 
-use crate::realtime::protocol::{Author, ConnStatus, ServerFrame};
+use crate::realtime::protocol::{Author, ConnStatus};
 use leptos::prelude::*;
 use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A frame handler of a panel.
-pub type Handler = std::rc::Rc<dyn Fn(&ServerFrame)>;
+#[cfg(feature = "hydrate")]
+pub type Handler = std::rc::Rc<dyn Fn(&crate::realtime::protocol::ServerFrame)>;
 
 /// The workspace context (all fields are cheap, copyable handles).
 #[derive(Clone, Copy)]
@@ -26,10 +27,11 @@ pub struct Workspace {
     pub unread: RwSignal<HashMap<Uuid, u32>>,
     /// New waiting chats that arrived while the tab was hidden.
     pub unseen_waiting: RwSignal<u32>,
-    // Read by the hydrated page only (the server renders without a socket).
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    // Browser only: local (non-Send) values must not exist on the server, whose render may
+    // end on another thread than it started (dropping them there panics).
+    #[cfg(feature = "hydrate")]
     handlers: StoredValue<Vec<(u64, Handler)>, LocalStorage>,
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    #[cfg(feature = "hydrate")]
     next_handler: StoredValue<u64>,
     #[cfg(feature = "hydrate")]
     conn: StoredValue<Option<std::rc::Rc<crate::realtime::client::Connection>>, LocalStorage>,
@@ -46,7 +48,9 @@ impl Workspace {
             current: RwSignal::new(None),
             unread: RwSignal::new(HashMap::new()),
             unseen_waiting: RwSignal::new(0),
+            #[cfg(feature = "hydrate")]
             handlers: StoredValue::new_local(Vec::new()),
+            #[cfg(feature = "hydrate")]
             next_handler: StoredValue::new(0),
             #[cfg(feature = "hydrate")]
             conn: StoredValue::new_local(None),
@@ -59,6 +63,7 @@ impl Workspace {
     }
 
     /// Registers a panel's frame handler; the returned id unregisters it.
+    #[cfg(feature = "hydrate")]
     pub fn on_frame(&self, handler: Handler) -> u64 {
         let id = self.next_handler.get_value();
         self.next_handler.set_value(id + 1);
@@ -67,12 +72,14 @@ impl Workspace {
     }
 
     /// Removes a handler (the panel went away).
+    #[cfg(feature = "hydrate")]
     pub fn off_frame(&self, id: u64) {
         self.handlers.update_value(|h| h.retain(|(i, _)| *i != id));
     }
 
     /// Hands a frame to every registered panel.
-    pub fn dispatch(&self, frame: &ServerFrame) {
+    #[cfg(feature = "hydrate")]
+    pub fn dispatch(&self, frame: &crate::realtime::protocol::ServerFrame) {
         // Cloned out first: a handler may register or unregister handlers.
         let handlers: Vec<Handler> = self
             .handlers
