@@ -185,6 +185,21 @@ fn copy_to_clipboard(_text: &str) -> bool {
     false
 }
 
+/// The snippet as the "Embed snippet" box shows it.
+#[cfg(feature = "hydrate")]
+fn shown_snippet() -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let el = leptos::prelude::document().get_element_by_id("embed-snippet")?;
+    js_sys::Reflect::get(el.unchecked_ref(), &"value".into())
+        .ok()?
+        .as_string()
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn shown_snippet() -> Option<String> {
+    None
+}
+
 /// One site's settings.
 #[component]
 fn SiteEditor(
@@ -198,7 +213,12 @@ fn SiteEditor(
     let version = site.version;
     let copied = RwSignal::new(None::<bool>);
     let snippet = site.embed_snippet.clone();
-    let copy = move |_| copied.set(Some(copy_to_clipboard(&snippet)));
+    // Copies what the box shows (read at click time), so the copy always matches the screen.
+    let copy = move |_| {
+        copied.set(Some(copy_to_clipboard(
+            &shown_snippet().unwrap_or_else(|| snippet.clone()),
+        )))
+    };
     let rotated_for = RwSignal::new(None::<Uuid>);
     let saved = move || {
         save.value()

@@ -94,6 +94,7 @@ pub fn AgentWorkspace() -> impl IntoView {
         <Title text=title />
         <div class="workspace">
             <aside class="lists" aria-label="Lists">
+                <h1>"Conversations"</h1>
                 <AvailabilitySwitch />
                 <NotificationsButton />
                 <nav aria-label="Workspace" class="workspace-nav">

@@ -335,8 +335,14 @@ mod tests {
             attachment: None,
         };
         // A visitor message is news for agents (acknowledged), not for the visitor.
-        assert_eq!(staff.apply(&event(c, 1, message(Side::Visitor, "v1"))), Some(1));
-        assert_eq!(visitor.apply(&event(c, 1, message(Side::Visitor, "v1"))), None);
+        assert_eq!(
+            staff.apply(&event(c, 1, message(Side::Visitor, "v1"))),
+            Some(1)
+        );
+        assert_eq!(
+            visitor.apply(&event(c, 1, message(Side::Visitor, "v1"))),
+            None
+        );
         assert!(!staff.messages[0].mine && visitor.messages[0].mine);
         // Notes and transfers show to agents only.
         assert_eq!(staff.apply(&event(c, 2, note.clone())), None);
