@@ -216,7 +216,7 @@ test("auto-assignment respects the cap, and the next chat goes out when a slot f
   await d.ctx.close();
 });
 
-test("info cards show the visitor on hover and focus; lists stay paged", async ({ page, browser }) => {
+test("info cards show the visitor on hover and on keyboard focus; entries carry their status colour", async ({ page, browser }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
   const s = newSite();
   const eve = await visitor(browser, s.key, "Eve", "Where is my order?");
@@ -228,6 +228,11 @@ test("info cards show the visitor on hover and focus; lists stay paged", async (
   await expect(card).toBeVisible();
   await expect(card).toContainText("Last message: Where is my order?");
   await expect(card).toContainText("Browser:");
+  // Keyboard users get the same card when the entry's link has focus.
+  await page.mouse.move(0, 0);
+  await expect(card).toBeHidden();
+  await link.focus();
+  await expect(card).toBeVisible();
   await expect(page.getByRole("list", { name: "Waiting" }).getByRole("listitem").filter({ hasText: "Eve" })).toHaveClass(/status-waiting/);
   await eve.page.close();
 });

@@ -286,50 +286,6 @@ pub async fn insert_rating(
     Ok(done.rows_affected() == 1)
 }
 
-/// A waiting chat as the dashboard lists it.
-#[derive(Debug, Clone, FromRow)]
-pub struct WaitingRow {
-    pub id: Uuid,
-    pub site_name: String,
-    pub visitor_name: Option<String>,
-    pub waiting_since: Option<OffsetDateTime>,
-    pub last_message: Option<String>,
-}
-
-/// The waiting chats `user` may take, oldest first (at most `limit`), and how many there are.
-/// Admins see every site; agents the chats routed to their groups (or, unrouted, the sites
-/// of their groups).
-pub async fn waiting_for(
-    db: &crate::db::Pool,
-    user: Uuid,
-    limit: i64,
-) -> sqlx::Result<(Vec<WaitingRow>, i64)> {
-    const VISIBLE: &str = "c.status = 'waiting' AND (
-            EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.role = 'admin')
-            OR EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
-                       WHERE gm.user_id = $1 AND g.archived_at IS NULL
-                         AND (g.id = c.group_id OR (c.group_id IS NULL AND g.site_id = c.site_id))))";
-    let rows = sqlx::query_as(&format!(
-        "SELECT c.id, s.name AS site_name, k.name AS visitor_name, c.waiting_since,
-                (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND NOT m.private_note
-                 ORDER BY m.seq DESC LIMIT 1) AS last_message
-         FROM conversations c JOIN sites s ON s.id = c.site_id JOIN contacts k ON k.id = c.contact_id
-         WHERE {VISIBLE}
-         ORDER BY c.waiting_since NULLS LAST, c.created_at LIMIT $2"
-    ))
-    .bind(user)
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
-    let total: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM conversations c WHERE {VISIBLE}"
-    ))
-    .bind(user)
-    .fetch_one(db)
-    .await?;
-    Ok((rows, total))
-}
-
 /// Takes a waiting chat for `agent` (status assigned). Conditional: `false` when someone took
 /// it first or it is no longer waiting — never a silent overwrite.
 pub async fn take_waiting(db: impl PgExecutor<'_>, id: Uuid, agent: Uuid) -> sqlx::Result<bool> {

@@ -367,6 +367,12 @@ async fn chatting_lists_mine_first_and_counts(pool: PgPool) {
     assert_eq!(l["chats"][0]["visitor_name"], "Ben");
     assert_eq!(l["chats"][0]["mine"], true);
     assert_eq!(l["chats"][1]["assignee_name"], "Test User");
+    // Lists are pages with an exact total: one entry shown, two in all.
+    let r = call(&t, "chatting", "limit=1", &t.l1.1).await;
+    let l: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(l["total"], 2);
+    assert_eq!(l["chats"].as_array().unwrap().len(), 1);
+    assert_eq!(l["chats"][0]["visitor_name"], "Ben");
     // The outsider's lists are empty.
     let r = call(&t, "chatting", "", &t.outsider).await;
     assert!(r.body.contains("\"total\":0"), "{}", r.body);
