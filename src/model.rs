@@ -80,6 +80,45 @@ impl Default for PreChat {
     }
 }
 
+/// The `sites.appearance` document: how the widget looks and speaks. Missing keys fall back
+/// to the defaults (a document saved before a key existed still reads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Appearance {
+    /// `#rgb` or `#rrggbb`.
+    pub color: String,
+    /// "left" or "right": where the launcher sits.
+    pub position: String,
+    pub title: String,
+    pub welcome: String,
+    /// A code of the widget's strings table (`ui::widget::text::LANGUAGES`), e.g. "en".
+    pub language: String,
+}
+
+impl Default for Appearance {
+    fn default() -> Self {
+        Appearance {
+            color: "#2563eb".into(),
+            position: "right".into(),
+            title: "Chat with us".into(),
+            welcome: "Hi! How can we help?".into(),
+            language: "en".into(),
+        }
+    }
+}
+
+/// Whether `s` is a colour safe to put in CSS as is: `#rgb` or `#rrggbb`.
+pub fn is_hex_color(s: &str) -> bool {
+    let Some(hex) = s.strip_prefix('#') else {
+        return false;
+    };
+    matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
 /// What the widget shows before a chat starts: the site's look and its pre-chat form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WidgetSettings {
@@ -89,6 +128,9 @@ pub struct WidgetSettings {
     pub color: String,
     /// "left" or "right".
     pub position: String,
+    /// The language of the widget's own strings (a code of `ui::widget::text::LANGUAGES`).
+    #[serde(default = "default_language")]
+    pub language: String,
     pub guest_mode: bool,
     pub prechat: PreChat,
 }
@@ -118,9 +160,41 @@ pub fn human_size(bytes: i64) -> String {
     }
 }
 
+/// A chat that passed one of its site's response-time targets (the lists flag it "Overdue").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overdue {
+    /// Waiting longer than the first-response target.
+    FirstResponse,
+    /// Open longer than the resolution target.
+    Resolution,
+}
+
+impl Overdue {
+    /// What the flag means, for its accessible description.
+    pub fn description(self) -> &'static str {
+        match self {
+            Overdue::FirstResponse => "First response target passed",
+            Overdue::Resolution => "Resolution target passed",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::human_size;
+
+    #[test]
+    fn colours() {
+        use super::is_hex_color;
+        assert!(is_hex_color("#2563eb"));
+        assert!(is_hex_color("#fff"));
+        assert!(is_hex_color("#AA3300"));
+        assert!(!is_hex_color("red;background:url(x)"));
+        assert!(!is_hex_color("#12345"));
+        assert!(!is_hex_color("aa3300"));
+        assert!(!is_hex_color("#ggg"));
+    }
 
     #[test]
     fn sizes() {

@@ -58,7 +58,7 @@ pub struct AuditEntry {
 }
 
 #[cfg(feature = "ssr")]
-mod convert {
+pub(crate) mod convert {
     //! Rows and domain errors into what crosses the wire.
 
     use super::*;

@@ -97,6 +97,46 @@ pub async fn create_site_canned(
         .map_err(convert::error)
 }
 
+/// A site's site-wide responses, by shortcut (admins only).
+#[server(endpoint = "canned/site_list")]
+pub async fn site_canned(site_id: Uuid) -> Result<Vec<Canned>, AppError> {
+    use crate::server::auth;
+    auth::require_admin().await?;
+    let state = auth::state()?;
+    let rows = crate::domain::canned::site_wide(&state.pool, site_id)
+        .await
+        .map_err(convert::error)?;
+    Ok(rows.into_iter().map(convert::canned).collect())
+}
+
+/// Changes a site-wide response's shortcut and text (admins only); a shortcut the site
+/// already uses is a 409.
+#[server(endpoint = "canned/site_update")]
+pub async fn update_site_canned(
+    id: Uuid,
+    shortcut: String,
+    body: String,
+) -> Result<Canned, AppError> {
+    use crate::server::auth;
+    let admin = auth::require_admin().await?;
+    let state = auth::state()?;
+    crate::domain::canned::update_site_wide(&state.pool, admin.id, id, &shortcut, &body)
+        .await
+        .map(convert::canned)
+        .map_err(convert::error)
+}
+
+/// Deletes a site-wide response (admins only).
+#[server(endpoint = "canned/site_delete")]
+pub async fn delete_site_canned(id: Uuid) -> Result<(), AppError> {
+    use crate::server::auth;
+    let admin = auth::require_admin().await?;
+    let state = auth::state()?;
+    crate::domain::canned::delete_site_wide(&state.pool, admin.id, id)
+        .await
+        .map_err(convert::error)
+}
+
 /// Deletes one of the agent's own responses (site-wide and other agents' ones: 403).
 #[server(endpoint = "canned/delete")]
 pub async fn delete_canned(id: Uuid) -> Result<(), AppError> {

@@ -30,6 +30,8 @@ pub struct ChatSummary {
     pub location: Option<String>,
     /// The conversation's last event sequence (a dashboard follows it from there).
     pub last_seq: i64,
+    /// Past its site's first-response or resolution target (shown as "Overdue").
+    pub overdue: Option<crate::model::Overdue>,
 }
 
 /// A page of a list, and how many there are in all (`mine`: how many are the agent's own).
@@ -125,7 +127,16 @@ fn summary(r: crate::db::workspace::ListRow, me: Uuid, now: time::OffsetDateTime
         (Some(t), Some(i)) => Some(format!("{t} ({i})")),
         (t, i) => t.or(i),
     };
+    let overdue = crate::domain::settings::rules::overdue(
+        &r.status,
+        r.waiting_since,
+        r.created_at,
+        r.first_response_target_secs,
+        r.resolution_target_secs,
+        now,
+    );
     ChatSummary {
+        overdue,
         conversation_id: r.id,
         visitor_name: r.visitor_name.unwrap_or_else(|| "Visitor".into()),
         email: r.email,

@@ -63,3 +63,29 @@ pub async fn set_user_active(id: Uuid, active: bool) -> Result<UserInfo, AppErro
     }
     Ok(user)
 }
+
+/// Saves an account's name, email and cap of simultaneous chats (`max_chats`, 1–50, as
+/// typed) (admins only). Each bad field is a 400 naming it. A raised cap may let
+/// auto-assignment hand the agent waiting chats at once.
+#[server(endpoint = "users/save")]
+pub async fn save_user(
+    id: Uuid,
+    name: String,
+    email: String,
+    max_chats: String,
+) -> Result<UserInfo, AppError> {
+    use crate::domain::accounts::edit_user::{edit_user, EditForm};
+    use crate::server::auth;
+    let admin = auth::require_admin().await?;
+    let state = auth::state()?;
+    let form = EditForm {
+        name: &name,
+        email: &email,
+        max_chats: &max_chats,
+    };
+    let user = edit_user(&state.pool, admin.id, id, form).await?;
+    if user.active {
+        crate::server::assignment::after_agent_freed(&state, user.id).await;
+    }
+    Ok(user)
+}

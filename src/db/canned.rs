@@ -82,6 +82,61 @@ pub async fn delete_personal(db: impl PgExecutor<'_>, id: Uuid, owner: Uuid) -> 
     Ok(done.rows_affected() == 1)
 }
 
+/// A site's site-wide responses, by shortcut.
+pub async fn site_wide(db: impl PgExecutor<'_>, site_id: Uuid) -> sqlx::Result<Vec<CannedRow>> {
+    sqlx::query_as(
+        "SELECT id, site_id, owner_id, shortcut, body FROM canned_responses
+         WHERE site_id = $1 AND owner_id IS NULL ORDER BY shortcut, id",
+    )
+    .bind(site_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Locks a site-wide response (for a change in a transaction); `None` when there is none
+/// such (a personal response is not one).
+pub async fn lock_site_wide(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<CannedRow>> {
+    sqlx::query_as(
+        "SELECT id, site_id, owner_id, shortcut, body FROM canned_responses
+         WHERE id = $1 AND owner_id IS NULL FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Changes a site-wide response; `false` when its site already has another response with
+/// this shortcut (the unique index decides).
+pub async fn update_site_wide(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    shortcut: &str,
+    body: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE canned_responses SET shortcut = $2, body = $3 WHERE id = $1 AND owner_id IS NULL",
+    )
+    .bind(id)
+    .bind(shortcut)
+    .bind(body)
+    .execute(db)
+    .await;
+    match done {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Deletes a site-wide response.
+pub async fn delete_site_wide(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM canned_responses WHERE id = $1 AND owner_id IS NULL")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Whether a site exists (archived ones included: an admin may still prepare responses).
 pub async fn site_exists(db: impl PgExecutor<'_>, site_id: Uuid) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sites WHERE id = $1)")

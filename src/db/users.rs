@@ -104,6 +104,32 @@ pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: Role) -> sqlx::Re
     Ok(done.rows_affected() == 1)
 }
 
+/// Sets a user's name, (lower-cased) email and cap of simultaneous chats; `false` when
+/// another account has that email (the unique index decides, so there is no race).
+pub async fn update_profile(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    name: &str,
+    email: &str,
+    max_chats: i32,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET name = $2, email = $3, max_chats = $4, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(email)
+    .bind(max_chats)
+    .execute(db)
+    .await;
+    match done {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Activates or deactivates a user (deactivation also makes them unavailable).
 pub async fn set_active(db: impl PgExecutor<'_>, id: Uuid, active: bool) -> sqlx::Result<bool> {
     let done = sqlx::query(

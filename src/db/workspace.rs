@@ -38,11 +38,14 @@ pub struct ListRow {
     pub created_at: OffsetDateTime,
     pub last_seq: i64,
     pub last_message: Option<String>,
+    /// The site's response-time targets (read with the row, so a saved change shows at once).
+    pub first_response_target_secs: Option<i32>,
+    pub resolution_target_secs: Option<i32>,
 }
 
 const LIST_COLUMNS: &str = "c.id, s.name AS site_name, k.name AS visitor_name, k.email, k.phone,
     k.metadata, c.status, c.title, c.assignee_id, u.name AS assignee_name, c.waiting_since,
-    c.created_at, c.last_seq,
+    c.created_at, c.last_seq, s.first_response_target_secs, s.resolution_target_secs,
     (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND NOT m.private_note
      ORDER BY m.seq DESC LIMIT 1) AS last_message
     FROM conversations c JOIN sites s ON s.id = c.site_id JOIN contacts k ON k.id = c.contact_id

@@ -142,6 +142,87 @@ pub async fn create_site_wide(
     Ok(row)
 }
 
+/// What the audit log keeps of a site-wide response.
+fn site_json(r: &CannedRow) -> serde_json::Value {
+    serde_json::json!({ "id": r.id, "shortcut": r.shortcut, "body": r.body })
+}
+
+/// Records a change to a site's responses in the audit log.
+async fn audit_site(
+    tx: &mut sqlx::PgConnection,
+    admin: Uuid,
+    action: &str,
+    site: Uuid,
+    before: Option<&CannedRow>,
+    after: Option<&CannedRow>,
+) -> Result<(), CannedError> {
+    db::audit::record(
+        tx,
+        db::audit::Entry {
+            actor_id: Some(admin),
+            action,
+            entity: "site",
+            entity_id: Some(site.to_string()),
+            before: before.map(site_json),
+            after: after.map(site_json),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A site's site-wide responses, by shortcut (for the admin page; the caller has checked
+/// that the reader is an admin).
+pub async fn site_wide(pool: &Pool, site: Uuid) -> Result<Vec<CannedRow>, CannedError> {
+    if !db::canned::site_exists(pool, site).await? {
+        return Err(CannedError::UnknownSite);
+    }
+    Ok(db::canned::site_wide(pool, site).await?)
+}
+
+/// Changes a site-wide response's shortcut and text (the caller has checked that `admin`
+/// is an admin); audited with before and after.
+pub async fn update_site_wide(
+    pool: &Pool,
+    admin: Uuid,
+    id: Uuid,
+    raw_shortcut: &str,
+    raw_body: &str,
+) -> Result<CannedRow, CannedError> {
+    let shortcut = shortcut(raw_shortcut)?;
+    let body = body(raw_body)?;
+    let mut tx = pool.begin().await?;
+    let before = db::canned::lock_site_wide(&mut *tx, id)
+        .await?
+        .ok_or(CannedError::NotFound)?;
+    let site = before.site_id.ok_or(CannedError::NotFound)?;
+    if !db::canned::update_site_wide(&mut *tx, id, &shortcut, body).await? {
+        return Err(CannedError::DuplicateSite(shortcut));
+    }
+    let after = CannedRow {
+        shortcut,
+        body: body.to_string(),
+        ..before.clone()
+    };
+    audit_site(&mut tx, admin, "canned.update", site, Some(&before), Some(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Deletes a site-wide response (the caller has checked that `admin` is an admin); audited
+/// with what it was.
+pub async fn delete_site_wide(pool: &Pool, admin: Uuid, id: Uuid) -> Result<(), CannedError> {
+    let mut tx = pool.begin().await?;
+    let before = db::canned::lock_site_wide(&mut *tx, id)
+        .await?
+        .ok_or(CannedError::NotFound)?;
+    let site = before.site_id.ok_or(CannedError::NotFound)?;
+    db::canned::delete_site_wide(&mut *tx, id).await?;
+    audit_site(&mut tx, admin, "canned.delete", site, Some(&before), None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Deletes one of `user`'s personal responses. A site-wide response or another agent's is
 /// not theirs to delete.
 pub async fn delete_personal(pool: &Pool, user: Uuid, id: Uuid) -> Result<(), CannedError> {

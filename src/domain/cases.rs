@@ -15,15 +15,20 @@ use crate::domain::validate;
 use crate::realtime::protocol::clean_body;
 use uuid::Uuid;
 
-/// Whether an agent who may take this site's chats routed to `group` is available: active,
-/// the "Available" switch on, and connected (`is_connected`, from live presence).
-/// (Working hours, when a site sets them, come with the admin settings.)
+/// Whether someone can answer a chat routed to `group` now: the site is within its working
+/// hours (a site without a schedule always is), and an agent who may take its chats is
+/// available — active, the "Available" switch on, and connected (`is_connected`, from live
+/// presence). Outside working hours the answer is "no" whatever the agents' switches say.
 pub async fn someone_available(
     pool: &Pool,
     site_id: Uuid,
     group: Option<Uuid>,
     is_connected: impl Fn(Uuid) -> bool,
 ) -> sqlx::Result<bool> {
+    let hours = db::site_settings::working_hours(pool, site_id).await?;
+    if !crate::domain::settings::hours::open_at(hours.as_ref(), jiff::Timestamp::now()) {
+        return Ok(false);
+    }
     Ok(db::users::available_for(pool, site_id, group)
         .await?
         .into_iter()

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod conversations;
 pub mod identify;
 pub mod secrets;
+pub mod settings;
 pub mod site_admin;
 pub mod validate;
 pub mod visitors;

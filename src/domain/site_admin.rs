@@ -44,7 +44,7 @@ pub enum SiteAdminError {
     Db(#[from] sqlx::Error),
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> SiteAdminError {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> SiteAdminError {
     SiteAdminError::Invalid {
         field,
         message: message.into(),
@@ -52,7 +52,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> SiteAdminError {
 }
 
 /// A name: trimmed, 1–`max` characters.
-fn name(field: &'static str, what: &str, raw: &str, max: usize) -> Result<String, SiteAdminError> {
+pub(crate) fn name(field: &'static str, what: &str, raw: &str, max: usize) -> Result<String, SiteAdminError> {
     let v = raw.trim();
     if v.is_empty() {
         return Err(invalid(field, format!("{what} is required.")));
@@ -131,7 +131,7 @@ pub fn parse_origins(text: &str) -> Result<Vec<String>, SiteAdminError> {
 }
 
 /// Records a change in the audit log.
-async fn audit(
+pub(crate) async fn audit(
     tx: &mut PgConnection,
     actor: Uuid,
     action: &str,
@@ -216,7 +216,7 @@ pub struct SiteForm<'a> {
 }
 
 /// Locks a live site and checks the form's version against it.
-async fn lock_current(
+pub(crate) async fn lock_current(
     tx: &mut PgConnection,
     id: Uuid,
     version: i32,

@@ -3,30 +3,9 @@
 
 use crate::db::{self, Pool};
 use crate::domain::visitors;
-use crate::model::{PreChat, ResumedChat, WidgetSettings};
-use serde::Deserialize;
+use crate::model::{is_hex_color, Appearance, PreChat, ResumedChat, WidgetSettings};
+use crate::ui::widget::text;
 use uuid::Uuid;
-
-/// The `sites.appearance` document; missing keys fall back to the defaults.
-#[derive(Debug, Deserialize)]
-#[serde(default)]
-struct Appearance {
-    color: String,
-    position: String,
-    title: String,
-    welcome: String,
-}
-
-impl Default for Appearance {
-    fn default() -> Self {
-        Appearance {
-            color: "#2563eb".into(),
-            position: "right".into(),
-            title: "Chat with us".into(),
-            welcome: "Hi! How can we help?".into(),
-        }
-    }
-}
 
 /// A site as the widget and its loader see it.
 #[derive(Debug, Clone)]
@@ -58,6 +37,12 @@ pub async fn site(pool: &Pool, key: &str) -> sqlx::Result<Option<WidgetSite>> {
     } else {
         Appearance::default().color
     };
+    // A language the strings table no longer has reads as English.
+    let language = if text::supported(&look.language) {
+        look.language
+    } else {
+        Appearance::default().language
+    };
     let position = if look.position == "left" {
         "left"
     } else {
@@ -72,6 +57,7 @@ pub async fn site(pool: &Pool, key: &str) -> sqlx::Result<Option<WidgetSite>> {
             welcome: look.welcome,
             color,
             position: position.into(),
+            language,
             guest_mode: row.guest_mode,
             prechat: serde_json::from_value::<PreChat>(row.prechat).unwrap_or_default(),
         },
@@ -85,13 +71,6 @@ pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
     let norm = |s: &str| s.trim().trim_end_matches('/').to_ascii_lowercase();
     let origin = norm(origin);
     allowed.is_empty() || allowed.iter().any(|a| norm(a) == origin)
-}
-
-fn is_hex_color(s: &str) -> bool {
-    let Some(hex) = s.strip_prefix('#') else {
-        return false;
-    };
-    matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// The conversation a device token leads back to on this site, if the token is live and
@@ -130,13 +109,5 @@ mod tests {
         assert!(!origin_allowed(&list, "http://localhost:8081"));
         assert!(!origin_allowed(&list, "https://shop.example.evil"));
         assert!(!origin_allowed(&list, "null"));
-    }
-
-    #[test]
-    fn colours() {
-        assert!(is_hex_color("#2563eb"));
-        assert!(is_hex_color("#fff"));
-        assert!(!is_hex_color("red;background:url(x)"));
-        assert!(!is_hex_color("#12345"));
     }
 }

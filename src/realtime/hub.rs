@@ -7,10 +7,14 @@
 //! sequence, so it loses nothing, and nobody else is slowed by it.
 //!
 //! Cross-node delivery goes through the [`Bus`] trait: the hub announces each persisted event
-//! to the bus, and a bus implementation on another node hands it to that node's hub with
-//! [`Hub::deliver`]. Receivers fill any gap from Postgres, so a lost bus message delays
-//! nothing that a later event or a resume does not repair.
+//! to the bus (ids only), and the bus on another node reads it from Postgres and hands it to
+//! that node's hub with [`Hub::deliver`]. Ephemeral frames (typing, presence, queue refresh,
+//! sign-out kicks) travel as [`Signal`]s. Receivers fill any gap from Postgres, so a lost bus
+//! message delays nothing that a later event or a resume does not repair. The hub remembers
+//! the highest sequence it delivered per conversation, so a node never delivers an event
+//! twice (its own announcement coming back, or a bus message racing a local publish).
 
+pub use super::bus::Signal;
 use super::protocol::{Event, EventKind, ServerFrame};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -94,6 +98,10 @@ impl Member {
 pub trait Bus: Send + Sync + 'static {
     /// Tells other nodes that `event` was stored (an implementation sends ids, not bodies).
     fn announce(&self, event: &Event);
+
+    /// Tells other nodes something their sockets need live but that is not stored
+    /// (typing, presence, queue refresh, sign-out).
+    fn signal(&self, _signal: Signal) {}
 }
 
 /// The single-node bus.
@@ -106,6 +114,9 @@ impl Bus for InProcessBus {
 #[derive(Default)]
 struct Rooms {
     conversations: HashMap<Uuid, Vec<Member>>,
+    /// conversation → the highest sequence delivered here, kept while the room exists
+    /// (dedupe: a node never delivers an event twice; the bus fetches only newer ones).
+    delivered: HashMap<Uuid, i64>,
     /// conversation → its assignee, so an agent's presence reaches their visitors.
     assignees: HashMap<Uuid, Uuid>,
     staff: HashMap<SocketId, Member>,
@@ -137,9 +148,19 @@ impl Hub {
 
     /// Registers a socket for a conversation (its access was checked by the caller).
     pub fn join(&self, conversation: Uuid, assignee: Option<Uuid>, member: Member) {
+        self.join_at(conversation, assignee, member, 0)
+    }
+
+    /// [`Hub::join`] for a socket that read the conversation at sequence `seen` and reads its
+    /// backlog after joining: a room created here starts its dedupe mark at `seen` (older
+    /// events reach this socket through the backlog), so the bus never refetches them.
+    pub fn join_at(&self, conversation: Uuid, assignee: Option<Uuid>, member: Member, seen: i64) {
         let mut rooms = self.write();
         if let Some(a) = assignee {
             rooms.assignees.insert(conversation, a);
+        }
+        if !rooms.conversations.contains_key(&conversation) {
+            rooms.delivered.insert(conversation, seen);
         }
         let room = rooms.conversations.entry(conversation).or_default();
         room.retain(|m| m.socket != member.socket);
@@ -154,6 +175,7 @@ impl Hub {
             if room.is_empty() {
                 rooms.conversations.remove(&conversation);
                 rooms.assignees.remove(&conversation);
+                rooms.delivered.remove(&conversation);
             }
         }
     }
@@ -168,8 +190,15 @@ impl Hub {
         self.write().staff.remove(&socket);
     }
 
-    /// Closes every socket of a staff user on this node (deactivation); returns how many.
+    /// Closes every socket of a staff user on every node (deactivation); returns how many
+    /// were on this node.
     pub fn sign_out(&self, user: Uuid) -> usize {
+        self.bus.signal(Signal::SignOut { user });
+        self.sign_out_here(user)
+    }
+
+    /// Closes every socket of a staff user on this node (a sign-out from another node).
+    pub fn sign_out_here(&self, user: Uuid) -> usize {
         let sockets: Vec<SocketId> = {
             let rooms = self.read();
             rooms
@@ -200,44 +229,124 @@ impl Hub {
         self.deliver(event);
     }
 
+    /// Sends a signal to the other nodes (the caller has handled this node).
+    pub fn signal(&self, signal: Signal) {
+        self.bus.signal(signal);
+    }
+
+    /// Of the announced `(conversation, seq)` pairs, those this node should fetch: it has
+    /// sockets in the conversation and has not delivered that sequence yet.
+    pub fn wanted(&self, announced: &[(Uuid, i64)]) -> Vec<(Uuid, i64)> {
+        let rooms = self.read();
+        announced
+            .iter()
+            .filter(|(c, seq)| rooms.delivered.get(c).is_some_and(|d| seq > d))
+            .copied()
+            .collect()
+    }
+
+    /// Every conversation with sockets here and the highest sequence delivered to it: what a
+    /// bus that lost its connection reads again from Postgres.
+    pub fn delivered_marks(&self) -> Vec<(Uuid, i64)> {
+        self.read()
+            .delivered
+            .iter()
+            .map(|(c, s)| (*c, *s))
+            .collect()
+    }
+
+    /// Number of sockets registered here (for metrics).
+    pub fn sockets(&self) -> usize {
+        let rooms = self.read();
+        rooms.conversations.values().map(Vec::len).sum::<usize>() + rooms.staff.len()
+    }
+
     /// Delivers a stored event to this node's sockets: private events to agents only.
+    /// An event at or below the conversation's delivered mark was delivered already (or
+    /// reached the sockets through their backlog or a gap fill) and is dropped.
     pub fn deliver(&self, event: Event) {
+        self.deliver_inner(event, false);
+    }
+
+    /// [`Hub::deliver`] for an event another node stored: the bus refreshes the queues once
+    /// per message, not per event.
+    pub fn deliver_from_bus(&self, event: Event) {
+        self.deliver_inner(event, true);
+    }
+
+    fn deliver_inner(&self, event: Event, via_bus: bool) {
         let conversation = event.conversation_id;
         let agents_only = event.kind.agents_only();
-        match &event.kind {
-            EventKind::Assigned { agent_id, .. } => {
-                let mut rooms = self.write();
-                match agent_id {
-                    Some(a) => rooms.assignees.insert(conversation, *a),
-                    None => rooms.assignees.remove(&conversation),
-                };
-            }
-            // Reopened by the visitor: nobody's until an agent joins again.
-            EventKind::Status { status } if status == "waiting" => {
-                self.write().assignees.remove(&conversation);
-            }
-            _ => {}
-        }
         let queues_move = matches!(
             event.kind,
             EventKind::Assigned { .. } | EventKind::Status { .. }
         );
+        {
+            let mut rooms = self.write();
+            let here = rooms.conversations.contains_key(&conversation);
+            match &event.kind {
+                EventKind::Assigned { agent_id, .. } if here => {
+                    match agent_id {
+                        Some(a) => rooms.assignees.insert(conversation, *a),
+                        None => rooms.assignees.remove(&conversation),
+                    };
+                }
+                // Reopened by the visitor: nobody's until an agent joins again.
+                EventKind::Status { status } if here && status == "waiting" => {
+                    rooms.assignees.remove(&conversation);
+                }
+                _ => {}
+            }
+            let fresh = match rooms.delivered.get_mut(&conversation) {
+                Some(mark) if *mark >= event.seq => false,
+                Some(mark) => {
+                    *mark = event.seq;
+                    true
+                }
+                None => false, // nobody here listens to it
+            };
+            if !fresh {
+                drop(rooms);
+                if queues_move && !via_bus {
+                    self.queue_changed_here();
+                }
+                return;
+            }
+        }
+        crate::server::metrics::delivered(&event, via_bus);
         self.send_to_room(conversation, Arc::new(ServerFrame::Event(event)), |m| {
             !agents_only || m.is_agent()
         });
-        if queues_move {
-            self.queue_changed();
+        if queues_move && !via_bus {
+            self.queue_changed_here();
         }
     }
 
-    /// Sends a transient frame (typing) to a conversation's sockets except `except`.
+    /// Sends a typing frame to a conversation's sockets except `except`, here and on the
+    /// other nodes.
     pub fn relay(&self, conversation: Uuid, frame: ServerFrame, except: SocketId) {
+        self.bus.signal(Signal::Relay {
+            conversation,
+            frame: frame.clone(),
+        });
+        self.relay_here(conversation, frame, except);
+    }
+
+    /// Sends a transient frame to this node's sockets of a conversation except `except`.
+    pub fn relay_here(&self, conversation: Uuid, frame: ServerFrame, except: SocketId) {
         self.send_to_room(conversation, Arc::new(frame), |m| m.socket != except);
     }
 
-    /// Tells every staff socket that the queues changed (no content: each dashboard refetches
-    /// through an access-checked server function, so nothing leaks to agents of other sites).
+    /// Tells every staff socket on every node that the queues changed (no content: each
+    /// dashboard refetches through an access-checked server function, so nothing leaks to
+    /// agents of other sites).
     pub fn queue_changed(&self) {
+        self.bus.signal(Signal::QueueChanged);
+        self.queue_changed_here();
+    }
+
+    /// [`Hub::queue_changed`] for this node's staff sockets only.
+    pub fn queue_changed_here(&self) {
         let frame = Arc::new(ServerFrame::QueueChanged);
         let mut slow = Vec::new();
         {
@@ -294,11 +403,21 @@ impl Hub {
             return;
         }
         let mut rooms = self.write();
-        rooms.conversations.retain(|_, room| {
+        let Rooms {
+            conversations,
+            delivered,
+            assignees,
+            staff,
+        } = &mut *rooms;
+        conversations.retain(|conv, room| {
             room.retain(|m| !sockets.contains(&m.socket));
+            if room.is_empty() {
+                delivered.remove(conv);
+                assignees.remove(conv);
+            }
             !room.is_empty()
         });
-        rooms.staff.retain(|id, _| !sockets.contains(id));
+        staff.retain(|id, _| !sockets.contains(id));
     }
 }
 

@@ -12,6 +12,8 @@ pub mod protocol;
 pub mod client;
 
 #[cfg(feature = "ssr")]
+pub mod bus;
+#[cfg(feature = "ssr")]
 pub mod hub;
 #[cfg(feature = "ssr")]
 pub mod presence;

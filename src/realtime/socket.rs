@@ -156,9 +156,11 @@ async fn run(socket: WebSocket, state: AppState, viewer: Option<Viewer>) {
     }
     let started = Instant::now();
     let silence = s.state.realtime.silence_timeout;
+    metrics::gauge!("switchboard_connections").increment(1.0);
     let mut last_heard = Instant::now();
     let close_reason = 'outer: loop {
         for frame in replies.drain(..) {
+            metrics::counter!("switchboard_frames_out_total").increment(1);
             let text = encode(&frame);
             match tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await {
                 Ok(Ok(())) => {}
@@ -180,6 +182,7 @@ async fn run(socket: WebSocket, state: AppState, viewer: Option<Viewer>) {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
                 Some(Ok(Message::Text(text))) => {
                     last_heard = Instant::now();
+                    metrics::counter!("switchboard_frames_in_total").increment(1);
                     replies = s.on_text(text.as_str()).await;
                 }
                 Some(Ok(Message::Binary(_))) => {
@@ -202,6 +205,7 @@ async fn run(socket: WebSocket, state: AppState, viewer: Option<Viewer>) {
             })))
             .await;
     }
+    metrics::gauge!("switchboard_connections").decrement(1.0);
     s.cleanup();
 }
 
@@ -353,7 +357,7 @@ impl Session {
         // and the cursor below drops what the backlog already covered.
         self.rt()
             .hub
-            .join(conversation, conv.assignee_id, self.member());
+            .join_at(conversation, conv.assignee_id, self.member(), conv.last_seq);
         let rows = match db::conversations::events_between(
             &self.state.pool,
             conversation,
@@ -425,6 +429,9 @@ impl Session {
         match send_message(&self.state.pool, &viewer, conversation, message).await {
             Ok(sent) => {
                 let duplicate = sent.event.is_none();
+                if !duplicate {
+                    metrics::counter!("switchboard_messages_stored_total").increment(1);
+                }
                 let reopened = sent.preceding.as_ref().is_some_and(assignment::is_reopen);
                 if let Some(preceding) = sent.preceding {
                     self.rt().hub.publish(preceding);

@@ -25,6 +25,15 @@ pub struct Config {
     /// `SWITCHBOARD_TRUSTED_PROXIES`: comma-separated IPs or CIDR ranges of reverse proxies
     /// whose `X-Forwarded-For` is believed (default none: the TCP peer is the client).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `SWITCHBOARD_BUS`: how nodes hear each other: unset or `postgres` (LISTEN/NOTIFY on the
+    /// database, the default), `nats://host:port`, or `none` (one node, nothing leaves it).
+    pub bus: crate::realtime::bus::BusSetting,
+    /// `SWITCHBOARD_METRICS_TOKEN`: lets `/metrics` be read from other hosts with
+    /// `Authorization: Bearer TOKEN` (default none: loopback only, not through a proxy).
+    pub metrics_token: Option<String>,
+    /// `SWITCHBOARD_DB_MAX_CONNECTIONS`: the pool size (default 20). With several nodes, keep
+    /// nodes × (this + 1 for the bus listener) under Postgres's `max_connections`.
+    pub db_max_connections: u32,
 }
 
 /// A configuration value that cannot be used.
@@ -42,6 +51,10 @@ pub enum ConfigError {
         "SWITCHBOARD_TRUSTED_PROXIES: {0:?} is not an IP address or CIDR range (like 10.0.0.0/8)"
     )]
     TrustedProxy(String),
+    #[error("SWITCHBOARD_BUS={0:?} must be postgres, none, or a nats://host:port URL")]
+    Bus(String),
+    #[error("SWITCHBOARD_DB_MAX_CONNECTIONS={0:?} must be a whole number from 2 to 1000")]
+    DbMaxConnections(String),
 }
 
 /// Parses a comma-separated list of IPs and CIDR ranges.
@@ -84,8 +97,21 @@ impl Config {
         };
         let trusted_proxies =
             parse_proxies(&var("SWITCHBOARD_TRUSTED_PROXIES").unwrap_or_default())?;
+        let bus = crate::realtime::bus::BusSetting::parse(
+            var("SWITCHBOARD_BUS").as_deref(),
+            var("SWITCHBOARD_BUS_SUBJECT").as_deref(),
+        )
+        .map_err(ConfigError::Bus)?;
+        let pool_raw = var("SWITCHBOARD_DB_MAX_CONNECTIONS").unwrap_or_else(|| "20".into());
+        let db_max_connections = match pool_raw.trim().parse::<u32>() {
+            Ok(n) if (2..=1000).contains(&n) => n,
+            _ => return Err(ConfigError::DbMaxConnections(pool_raw)),
+        };
         Ok(Config {
             addr,
+            bus,
+            db_max_connections,
+            metrics_token: var("SWITCHBOARD_METRICS_TOKEN"),
             socket_timeout,
             trusted_proxies,
             data_dir: var("SWITCHBOARD_DATA_DIR")

@@ -3,9 +3,11 @@
 
 pub mod assignment;
 pub mod auth;
+pub mod automations;
 pub mod config;
 pub mod embedded_pg;
 pub mod files;
+pub mod metrics;
 pub mod middleware;
 pub mod pages;
 pub mod router;
@@ -64,7 +66,7 @@ pub async fn run() -> i32 {
 /// Connects, migrates, bootstraps and serves; split from [`run`] so the embedded cluster is
 /// stopped whatever happens here.
 async fn serve(config: Config, database_url: &str) -> i32 {
-    let pool = match connect(database_url).await {
+    let pool = match connect_sized(database_url, config.db_max_connections).await {
         Ok(p) => p,
         Err(e) => {
             let source = if config.database_url.is_some() {
@@ -125,8 +127,16 @@ async fn serve(config: Config, database_url: &str) -> i32 {
         }
     };
     let public_url = config.public_url.clone();
-    let state = state::AppState::new(pool.clone(), config);
+    metrics::install();
+    let state = match state::AppState::clustered(pool.clone(), config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
     state.realtime.spawn_sweeper();
+    automations::spawn_busy_replies(state.clone());
     let app = router::build(state);
     println!("Switchboard is running at {public_url}");
     let served = axum::serve(
@@ -150,8 +160,13 @@ async fn serve(config: Config, database_url: &str) -> i32 {
 
 /// Opens the pool with a short connect timeout, so a wrong address fails fast.
 pub async fn connect(url: &str) -> Result<sqlx::PgPool, sqlx::Error> {
+    connect_sized(url, 20).await
+}
+
+/// [`connect`] with a pool of at most `max` connections.
+pub async fn connect_sized(url: &str, max: u32) -> Result<sqlx::PgPool, sqlx::Error> {
     PgPoolOptions::new()
-        .max_connections(20)
+        .max_connections(max)
         .acquire_timeout(Duration::from_secs(5))
         .connect(url)
         .await

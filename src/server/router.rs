@@ -19,6 +19,7 @@ pub fn build(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
+        .route("/metrics", get(super::metrics::handler))
         .route("/demo", get(pages::demo))
         .route("/ws", get(crate::realtime::socket::ws_handler))
         .route(

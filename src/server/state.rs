@@ -2,7 +2,8 @@
 
 use super::config::Config;
 use crate::db::Pool;
-use crate::realtime::hub::{Hub, InProcessBus};
+use crate::realtime::bus::{self, BusError, BusSetting, ClusterBus};
+use crate::realtime::hub::{Bus, Hub, InProcessBus};
 use crate::realtime::socket::Realtime;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -21,6 +22,23 @@ impl AppState {
     /// Builds the state; Leptos options come from our config rather than cargo-leptos's
     /// environment variables, so the binary runs the same whether cargo-leptos started it or not.
     pub fn new(pool: Pool, config: Config) -> AppState {
+        Self::with_bus(pool, config, Arc::new(InProcessBus))
+    }
+
+    /// The state with the cross-node bus `config.bus` names, connected and started
+    /// (what the binary runs; [`AppState::new`] keeps everything in-process).
+    pub async fn clustered(pool: Pool, config: Config) -> Result<AppState, BusError> {
+        let setting = config.bus.clone();
+        if setting == BusSetting::InProcess {
+            return Ok(Self::new(pool, config));
+        }
+        let (cluster, rx) = ClusterBus::new();
+        let state = Self::with_bus(pool.clone(), config, cluster);
+        bus::start(&setting, pool, &state.realtime, rx).await?;
+        Ok(state)
+    }
+
+    fn with_bus(pool: Pool, config: Config, bus: Arc<dyn Bus>) -> AppState {
         let leptos_options = LeptosOptions::builder()
             .output_name("switchboard")
             .site_root(config.site_root.to_string_lossy().to_string())
@@ -32,10 +50,7 @@ impl AppState {
             leptos_options,
             pool,
             config: Arc::new(config),
-            realtime: Arc::new(Realtime::new(
-                Hub::new(Arc::new(InProcessBus)),
-                socket_timeout,
-            )),
+            realtime: Arc::new(Realtime::new(Hub::new(bus), socket_timeout)),
         }
     }
 }

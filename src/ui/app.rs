@@ -1,6 +1,9 @@
 //! The HTML shell and the route table.
 
-use super::admin::{AdminAgents, AdminAudit, AdminGroups, AdminHome, AdminSites};
+use super::admin::{
+    AdminAgents, AdminAudit, AdminCanned, AdminGreetings, AdminGroups, AdminHome, AdminHours,
+    AdminLook, AdminRules, AdminSites,
+};
 use super::agent::{
     canned::CannedResponses, cases::CasesPage, AgentWorkspace, ConversationPane, NoConversation,
 };
@@ -55,6 +58,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("agents") view=AdminAgents />
                     <Route path=path!("sites") view=AdminSites />
                     <Route path=path!("groups") view=AdminGroups />
+                    <Route path=path!("widget") view=AdminLook />
+                    <Route path=path!("rules") view=AdminRules />
+                    <Route path=path!("canned") view=AdminCanned />
+                    <Route path=path!("hours") view=AdminHours />
+                    <Route path=path!("greetings") view=AdminGreetings />
                     <Route path=path!("audit") view=AdminAudit />
                 </ParentRoute>
             </Routes>

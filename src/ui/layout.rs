@@ -53,6 +53,11 @@ fn Header(user: UserInfo) -> impl IntoView {
                     <A href="/admin/agents">"Agents"</A>
                     <A href="/admin/sites">"Sites"</A>
                     <A href="/admin/groups">"Groups"</A>
+                    <A href="/admin/widget">"Widget"</A>
+                    <A href="/admin/hours">"Working hours"</A>
+                    <A href="/admin/greetings">"Greetings"</A>
+                    <A href="/admin/rules">"Assignment and targets"</A>
+                    <A href="/admin/canned">"Site canned responses"</A>
                     <A href="/admin/audit">"Audit log"</A>
                 })}
             </nav>

@@ -2,6 +2,7 @@
 
 pub mod change_role;
 pub mod create_user;
+pub mod edit_user;
 mod password;
 pub mod session;
 pub mod set_active;

@@ -50,6 +50,15 @@ impl AssignmentMode {
             _ => AssignmentMode::Off,
         }
     }
+
+    /// The stored name (`sites.assignment_mode`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignmentMode::Off => "off",
+            AssignmentMode::RoundRobin => "round_robin",
+            AssignmentMode::LeastBusy => "least_busy",
+        }
+    }
 }
 
 /// A group membership of a candidate, as far as eligibility is concerned.

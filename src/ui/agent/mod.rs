@@ -194,10 +194,14 @@ fn ChatEntry(
         (None, false) => String::new(),
     };
     let status = chat.status.clone();
+    // Computed by the server from the site's targets; the info card (the link's description)
+    // says which target passed.
+    let overdue = chat.overdue.map(|o| o.description());
     view! {
         <li class=format!("entry status-{status}")>
             <A href=href attr:aria-describedby=card_id.clone()>
                 <span class="entry-name">{label}</span>
+                {overdue.map(|d| view! { <span class="flag overdue" title=d>"Overdue"</span> })}
                 {move || match unread.get() {
                     0 => None,
                     n => Some(view! { <span class="badge unread" aria-label=format!("{n} unread")>{n}</span> }),
@@ -209,6 +213,7 @@ fn ChatEntry(
             </span>
             <div class="info-card" role="tooltip" id=card_id>
                 <strong>{name}</strong>
+                {overdue.map(|d| view! { <span class="overdue-reason">{d}</span> })}
                 {(!contact.is_empty()).then(|| view! { <span>{contact}</span> })}
                 {chat.page.clone().map(|p| view! { <span>"Page: " {p}</span> })}
                 {chat.location.clone().map(|l| view! { <span>"Location: " {l}</span> })}

@@ -6,7 +6,7 @@
 
 use super::host::Host;
 use super::model::{linkify, ChatModel, Msg, MsgState, Piece};
-use super::text;
+use super::text::{use_strings, Strings};
 use crate::realtime::protocol::{AttachmentRef, ConnStatus, PresenceState};
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -21,6 +21,7 @@ pub fn Chat(
     /// Whether the panel is open (read marks and the unread count depend on it).
     open: RwSignal<bool>,
 ) -> impl IntoView {
+    let t = use_strings();
     let model = RwSignal::new(ChatModel::new(conversation_id));
     let typing = RwSignal::new(None::<String>);
     let status = RwSignal::new(ConnStatus::Connecting);
@@ -48,7 +49,7 @@ pub fn Chat(
         }
         draft.set(String::new());
         #[cfg(feature = "hydrate")]
-        client::send(&conn, model, body);
+        client::send(t, &conn, model, body);
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         // Enter sends; Shift+Enter is a new line.
@@ -70,7 +71,7 @@ pub fn Chat(
         move |ev: leptos::ev::Event| {
             #[cfg(feature = "hydrate")]
             for f in super::files::picked(&ev) {
-                client::send_file(conn, model, token.clone(), f);
+                client::send_file(t, conn, model, token.clone(), f);
             }
             #[cfg(not(feature = "hydrate"))]
             let _ = (ev, &token);
@@ -82,7 +83,7 @@ pub fn Chat(
             ev.prevent_default();
             #[cfg(feature = "hydrate")]
             for f in super::files::dropped(&ev) {
-                client::send_file(conn, model, token.clone(), f);
+                client::send_file(t, conn, model, token.clone(), f);
             }
             #[cfg(not(feature = "hydrate"))]
             let _ = &token;
@@ -98,7 +99,7 @@ pub fn Chat(
                     ev.prevent_default();
                 }
                 for f in files {
-                    client::send_file(conn, model, token.clone(), f);
+                    client::send_file(t, conn, model, token.clone(), f);
                 }
             }
             #[cfg(not(feature = "hydrate"))]
@@ -123,12 +124,12 @@ pub fn Chat(
         model.with(|m| {
             m.agent.as_ref().map(|a| {
                 let presence = if typing.get().is_some() {
-                    text::IS_TYPING
+                    t.is_typing
                 } else {
                     match a.presence {
-                        PresenceState::Online => text::ONLINE,
-                        PresenceState::Idle => text::IDLE,
-                        PresenceState::Offline => text::OFFLINE,
+                        PresenceState::Online => t.online,
+                        PresenceState::Idle => t.idle,
+                        PresenceState::Offline => t.offline,
                     }
                 };
                 view! {
@@ -144,7 +145,7 @@ pub fn Chat(
     view! {
         <section
             class="sbw-chat"
-            aria-label=text::CONVERSATION
+            aria-label=t.conversation
             on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
             on:drop=on_drop
         >
@@ -155,15 +156,15 @@ pub fn Chat(
                     .then(|| {
                         view! {
                             <div class="sbw-waiting">
-                                <p>{text::WAITING}</p>
-                                <p class="sbw-status">{text::STATUS_CONNECTING}</p>
+                                <p>{t.waiting}</p>
+                                <p class="sbw-status">{t.status_connecting}</p>
                             </div>
                         }
                     })
             }}
             {move || {
                 (status.get() == ConnStatus::Reconnecting)
-                    .then(|| view! { <p class="sbw-offline" role="status">{text::RECONNECTING}</p> })
+                    .then(|| view! { <p class="sbw-offline" role="status">{t.reconnecting}</p> })
             }}
             <ol class="sbw-messages" aria-live="polite" aria-relevant="additions">
                 <For
@@ -171,24 +172,24 @@ pub fn Chat(
                     key=|m: &Msg| (m.key.clone(), m.state, m.seq, m.attachment.is_some())
                     children={
                         let token = token.clone();
-                        move |m| message_view(m, token.clone())
+                        move |m| message_view(t, m, token.clone())
                     }
                 />
             </ol>
             <p class="sbw-typing" aria-live="polite">
-                {move || typing.get().map(|name| format!("{name} {}", text::IS_TYPING))}
+                {move || typing.get().map(|name| format!("{name} {}", t.is_typing))}
             </p>
             {move || {
                 model
                     .with(|m| m.resolved)
-                    .then(|| view! { <p class="sbw-resolved" role="status">{text::RESOLVED}</p> })
+                    .then(|| view! { <p class="sbw-resolved" role="status">{t.resolved}</p> })
             }}
             {
                 let token = token.clone();
                 move || {
                     let (resolved, rated) = model.with(|m| (m.resolved, m.rated));
                     match (resolved, rated) {
-                        (_, Some(_)) => Some(Either::Left(view! { <p class="sbw-thanks">{text::THANKS}</p> })),
+                        (_, Some(_)) => Some(Either::Left(view! { <p class="sbw-thanks">{t.thanks}</p> })),
                         (true, None) => Some(Either::Right(view! {
                             <Rating conversation_id token=token.clone() model />
                         })),
@@ -203,11 +204,11 @@ pub fn Chat(
                     send();
                 }
             >
-                <label for="sbw-message" class="sbw-visually-hidden">{text::MESSAGE}</label>
+                <label for="sbw-message" class="sbw-visually-hidden">{t.message}</label>
                 <textarea
                     id="sbw-message"
                     rows="2"
-                    placeholder=text::MESSAGE
+                    placeholder=t.message
                     prop:value=move || draft.get()
                     on:input=on_input
                     on:keydown=on_key
@@ -224,13 +225,13 @@ pub fn Chat(
                 <button
                     type="button"
                     class="sbw-attach"
-                    aria-label=text::ATTACH_FILE
-                    title=text::ATTACH_FILE
+                    aria-label=t.attach_file
+                    title=t.attach_file
                     on:click=move |_| pick_file()
                 >
                     "📎"
                 </button>
-                <button type="submit" class="sbw-primary">{text::SEND}</button>
+                <button type="submit" class="sbw-primary">{t.send}</button>
             </form>
         </section>
     }
@@ -239,6 +240,7 @@ pub fn Chat(
 /// "Rate your experience": five star buttons, "Feedback", "Submit anonymously", "Submit rating".
 #[component]
 fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> impl IntoView {
+    let t = use_strings();
     let score = RwSignal::new(0i16);
     let feedback = RwSignal::new(String::new());
     let anonymous = RwSignal::new(false);
@@ -248,7 +250,7 @@ fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> i
         ev.prevent_default();
         let s = score.get_untracked();
         if s == 0 {
-            error.set(Some(text::CHOOSE_STARS.to_string()));
+            error.set(Some(t.choose_stars.to_string()));
             return;
         }
         busy.set(true);
@@ -271,7 +273,7 @@ fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> i
                 <button
                     type="button"
                     class="sbw-star"
-                    aria-label=text::STARS[(n - 1) as usize]
+                    aria-label=t.stars[(n - 1) as usize]
                     aria-pressed=move || if score.get() == n { "true" } else { "false" }
                     on:click=move |_| score.set(n)
                 >
@@ -283,9 +285,9 @@ fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> i
     view! {
         <form class="sbw-rating" on:submit=submit>
             <fieldset>
-                <legend>{text::RATE_PROMPT}</legend>
+                <legend>{t.rate_prompt}</legend>
                 <div class="sbw-stars">{stars}</div>
-                <label for="sbw-feedback">{text::FEEDBACK}</label>
+                <label for="sbw-feedback">{t.feedback}</label>
                 <textarea
                     id="sbw-feedback"
                     rows="2"
@@ -300,24 +302,24 @@ fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> i
                         on:change=move |ev| anonymous.set(event_target_checked(&ev))
                     />
                     " "
-                    {text::ANONYMOUS}
+                    {t.anonymous}
                 </label>
                 <p class="sbw-error" role="alert">{move || error.get()}</p>
                 <button type="submit" class="sbw-primary" disabled=move || busy.get()>
-                    {text::SUBMIT_RATING}
+                    {t.submit_rating}
                 </button>
             </fieldset>
         </form>
     }
 }
 
-fn message_view(m: Msg, token: String) -> impl IntoView {
+fn message_view(t: &'static Strings, m: Msg, token: String) -> impl IntoView {
     let label = match m.state {
-        MsgState::Sending => text::SENDING,
-        MsgState::Sent => text::SENT,
-        MsgState::Delivered => text::DELIVERED,
-        MsgState::Read => text::READ,
-        MsgState::Failed => text::FAILED,
+        MsgState::Sending => t.sending,
+        MsgState::Sent => t.sent,
+        MsgState::Delivered => t.delivered,
+        MsgState::Read => t.read,
+        MsgState::Failed => t.failed,
     };
     let state = m.mine.then_some(label);
     let class = if m.mine {
@@ -326,7 +328,7 @@ fn message_view(m: Msg, token: String) -> impl IntoView {
         "sbw-msg sbw-theirs"
     };
     let author = if m.mine {
-        text::YOU.to_string()
+        t.you.to_string()
     } else {
         m.author.clone()
     };
@@ -524,10 +526,10 @@ mod client {
     }
 
     /// Queues a message: shown as "sending" at once, sent now or on reconnect.
-    pub fn send(conn: &Conn, model: RwSignal<ChatModel>, body: String) {
+    pub fn send(t: &'static Strings, conn: &Conn, model: RwSignal<ChatModel>, body: String) {
         let key = Uuid::new_v4().to_string();
         let conversation_id = model.with_untracked(|m| m.conversation_id);
-        model.update(|m| m.push_own(key.clone(), body.clone(), text::YOU));
+        model.update(|m| m.push_own(key.clone(), body.clone(), t.you));
         conn.with_value(|c| {
             c.send(ClientFrame::Send {
                 conversation_id,
@@ -540,10 +542,16 @@ mod client {
     }
 
     /// Uploads a file and sends it as an own message (shown at once as "sending").
-    pub fn send_file(conn: Conn, model: RwSignal<ChatModel>, token: String, file: web_sys::File) {
+    pub fn send_file(
+        t: &'static Strings,
+        conn: Conn,
+        model: RwSignal<ChatModel>,
+        token: String,
+        file: web_sys::File,
+    ) {
         let key = Uuid::new_v4().to_string();
         let conversation_id = model.with_untracked(|m| m.conversation_id);
-        model.update(|m| m.push_own(key.clone(), file.name(), text::YOU));
+        model.update(|m| m.push_own(key.clone(), file.name(), t.you));
         leptos::task::spawn_local(async move {
             match crate::ui::widget::files::upload(&token, conversation_id, &file).await {
                 Ok(stored) => {

@@ -1,6 +1,8 @@
 //! Files from the widget (browser only): upload to `POST /files` and fetch for display, both
 //! with the visitor token as a bearer token (the iframe has no cookie of ours to lean on).
 //! The agent dashboard uses the same calls with an empty token: its session cookie is enough.
+//! Their own error texts are English for both (the server's refusals, shown as they come, are
+//! English too).
 
 use crate::realtime::protocol::AttachmentRef;
 use uuid::Uuid;
@@ -10,9 +12,9 @@ use wasm_bindgen_futures::JsFuture;
 async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<web_sys::Response, String> {
     let resp = JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(url, init))
         .await
-        .map_err(|_| super::text::NETWORK_ERROR.to_string())?;
+        .map_err(|_| super::text::EN.network_error.to_string())?;
     resp.dyn_into()
-        .map_err(|_| super::text::NETWORK_ERROR.to_string())
+        .map_err(|_| super::text::EN.network_error.to_string())
 }
 
 async fn text(resp: &web_sys::Response) -> String {
@@ -57,12 +59,12 @@ pub async fn upload(
     let resp = fetch(&url, &init).await?;
     let body = text(&resp).await;
     if resp.ok() {
-        serde_json::from_str(&body).map_err(|_| super::text::NETWORK_ERROR.to_string())
+        serde_json::from_str(&body).map_err(|_| super::text::EN.network_error.to_string())
     } else {
         Err(serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v["error"].as_str().map(str::to_string))
-            .unwrap_or_else(|| super::text::UPLOAD_FAILED.to_string()))
+            .unwrap_or_else(|| super::text::EN.upload_failed.to_string()))
     }
 }
 
@@ -72,17 +74,17 @@ pub async fn object_url(token: &str, id: Uuid) -> Result<String, String> {
     init.set_headers(&auth_headers(token));
     let resp = fetch(&format!("/files/{id}"), &init).await?;
     if !resp.ok() {
-        return Err(super::text::FILE_UNAVAILABLE.to_string());
+        return Err(super::text::EN.file_unavailable.to_string());
     }
     let blob = JsFuture::from(
         resp.blob()
-            .map_err(|_| super::text::NETWORK_ERROR.to_string())?,
+            .map_err(|_| super::text::EN.network_error.to_string())?,
     )
     .await
-    .map_err(|_| super::text::NETWORK_ERROR.to_string())?;
+    .map_err(|_| super::text::EN.network_error.to_string())?;
     let blob: web_sys::Blob = blob.unchecked_into();
     web_sys::Url::create_object_url_with_blob(&blob)
-        .map_err(|_| super::text::FILE_UNAVAILABLE.to_string())
+        .map_err(|_| super::text::EN.file_unavailable.to_string())
 }
 
 /// The files picked in an `<input type="file">` (the input is cleared for the next pick).

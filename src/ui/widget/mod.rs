@@ -56,9 +56,15 @@ pub fn widget_shell(boot: WidgetBoot) -> impl IntoView {
         .unwrap_or_default()
         .replace("</", "<\\/");
     let color = format!(":root{{--sb-color:{}}}", boot.settings.color);
+    // The page's language is the strings table's (an unknown code reads as English).
+    let lang = if text::supported(&boot.settings.language) {
+        boot.settings.language.clone()
+    } else {
+        "en".to_string()
+    };
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -93,6 +99,9 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
         parent_origin,
         online,
     } = boot;
+    // Every widget component reads its strings from this context (`text::use_strings`).
+    let t: &'static text::Strings = text::strings(&settings.language);
+    provide_context(t);
     let host = Host {
         parent_origin,
         site_key: site_key.clone(),
@@ -248,10 +257,10 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
     // Either-enums, not `into_any()`: an AnyView carries every render path (server ones
     // included) into the WASM bundle; the widget must stay small.
     let body = move || match phase.get() {
-        Phase::Loading => EitherOf6::A(view! { <p class="sbw-note">{text::LOADING}</p> }),
+        Phase::Loading => EitherOf6::A(view! { <p class="sbw-note">{t.loading}</p> }),
         // Guest mode off: only visitors the host site identified may chat.
         Phase::Form if !guest_mode && identified.with(Option::is_none) => {
-            EitherOf6::B(view! { <p class="sbw-note" role="status">{text::SIGN_IN_TO_CHAT}</p> })
+            EitherOf6::B(view! { <p class="sbw-note" role="status">{t.sign_in_to_chat}</p> })
         }
         Phase::Form if !online => EitherOf6::F(view! { <OfflineForm site_key=site_key.clone() /> }),
         Phase::Form => EitherOf6::C(view! {
@@ -277,7 +286,7 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
         <div class="sbw" role="dialog" aria-label=settings.title.clone()>
             <header class="sbw-head">
                 <h1 class="sbw-title">{settings.title.clone()}</h1>
-                <button type="button" class="sbw-close" aria-label=text::CLOSE_CHAT on:click=close>
+                <button type="button" class="sbw-close" aria-label=t.close_chat on:click=close>
                     "×"
                 </button>
             </header>

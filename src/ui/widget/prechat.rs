@@ -1,7 +1,7 @@
 //! The pre-chat form: "Name", "Email", "Phone" (which show and which are required come from
 //! the site's settings), "Start Chat". Errors show inline under their field.
 
-use super::text;
+use super::text::{use_strings, Strings};
 use crate::api::widget::{leave_message, start_chat, StartedChat};
 use crate::error::AppError;
 use crate::model::{FieldRule, PreChat};
@@ -17,6 +17,7 @@ pub fn PreChatForm(
     /// The token of a visitor the host site identified: no fields, just "Start Chat".
     identified: Option<String>,
 ) -> impl IntoView {
+    let t = use_strings();
     let known = identified.is_some();
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -52,14 +53,14 @@ pub fn PreChatForm(
         <form class="sbw-form" on:submit=submit novalidate>
             {(!known).then(|| {
                 view! {
-                    {field(prechat.name, "name", text::NAME, "text", "name", name, field_error("name"))}
-                    {field(prechat.email, "email", text::EMAIL, "email", "email", email, field_error("email"))}
-                    {field(prechat.phone, "phone", text::PHONE, "tel", "tel", phone, field_error("phone"))}
+                    {field(t, prechat.name, "name", t.name, "text", "name", name, field_error("name"))}
+                    {field(t, prechat.email, "email", t.email, "email", "email", email, field_error("email"))}
+                    {field(t, prechat.phone, "phone", t.phone, "tel", "tel", phone, field_error("phone"))}
                 }
             })}
             <p class="sbw-error" role="alert">{general}</p>
             <button type="submit" class="sbw-primary" disabled=move || busy.get()>
-                {move || if busy.get() { text::STARTING } else { text::START_CHAT }}
+                {move || if busy.get() { t.starting } else { t.start_chat }}
             </button>
         </form>
     }
@@ -69,6 +70,7 @@ pub fn PreChatForm(
 /// "Send message". Stored as a case; the visitor sees that it arrived.
 #[component]
 pub fn OfflineForm(site_key: String) -> impl IntoView {
+    let t = use_strings();
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
@@ -106,27 +108,28 @@ pub fn OfflineForm(site_key: String) -> impl IntoView {
     };
     let general = general_error(error);
     view! {
-        <h2 class="sbw-offline-title">{text::OFFLINE_TITLE}</h2>
+        <h2 class="sbw-offline-title">{t.offline_title}</h2>
         {move || {
             if done.get() {
-                Either::Left(view! { <p class="sbw-note" role="status">{text::OFFLINE_SENT}</p> })
+                Either::Left(view! { <p class="sbw-note" role="status">{t.offline_sent}</p> })
             } else {
                 Either::Right(view! {
-                    <p class="sbw-note">{text::OFFLINE_HELP}</p>
+                    <p class="sbw-note">{t.offline_help}</p>
                     <form class="sbw-form" on:submit=submit.clone() novalidate>
                         {field(
+                            t,
                             FieldRule { show: true, required: true },
                             "off-name",
-                            text::NAME,
+                            t.name,
                             "text",
                             "name",
                             name,
                             field_error("name"),
                         )}
-                        {field(optional, "off-email", text::EMAIL, "email", "email", email, field_error("email"))}
-                        {field(optional, "off-phone", text::PHONE, "tel", "tel", phone, field_error("phone"))}
+                        {field(t, optional, "off-email", t.email, "email", "email", email, field_error("email"))}
+                        {field(t, optional, "off-phone", t.phone, "tel", "tel", phone, field_error("phone"))}
                         <div class="sbw-field">
-                            <label for="sbw-off-message">{text::MESSAGE}</label>
+                            <label for="sbw-off-message">{t.message}</label>
                             <textarea
                                 id="sbw-off-message"
                                 rows="4"
@@ -138,7 +141,7 @@ pub fn OfflineForm(site_key: String) -> impl IntoView {
                         </div>
                         <p class="sbw-error" role="alert">{general}</p>
                         <button type="submit" class="sbw-primary" disabled=move || busy.get()>
-                            {text::SEND_MESSAGE}
+                            {t.send_message}
                         </button>
                     </form>
                 })
@@ -173,7 +176,9 @@ fn general_error(
 }
 
 /// One labelled input with its inline error (nothing when the site hides the field).
+#[allow(clippy::too_many_arguments)]
 fn field(
+    t: &'static Strings,
     rule: FieldRule,
     id: &'static str,
     label: &'static str,
@@ -189,7 +194,7 @@ fn field(
             <div class="sbw-field">
                 <label for=input_id.clone()>
                     {label}
-                    {(!rule.required).then(|| view! { <span class="sbw-optional">" " {text::OPTIONAL}</span> })}
+                    {(!rule.required).then(|| view! { <span class="sbw-optional">" " {t.optional}</span> })}
                 </label>
                 <input
                     id=input_id

@@ -1,48 +1,113 @@
-//! Every string the visitor widget shows, in one place: a translation is one file.
+//! Every string the visitor widget shows, as a table with one file per language.
+//!
+//! Adding a language is one file (copy `en.rs`, translate each field: the compiler refuses a
+//! missing one) and one line in [`LANGUAGES`]. The site's `appearance.language` picks the
+//! table; [`WidgetApp`](super::WidgetApp) provides it to every widget component as context.
+//! Plain `&'static str` data: no formatting machinery, so the widget's WASM stays small.
 
-pub const OPEN_CHAT: &str = "Open chat";
-pub const CLOSE_CHAT: &str = "Close chat";
-pub const LOADING: &str = "Loading…";
-pub const NAME: &str = "Name";
-pub const EMAIL: &str = "Email";
-pub const PHONE: &str = "Phone";
-pub const START_CHAT: &str = "Start Chat";
-pub const STARTING: &str = "Starting…";
-pub const OPTIONAL: &str = "(optional)";
-pub const SIGN_IN_TO_CHAT: &str = "Please sign in to chat with us.";
-pub const WAITING: &str = "Waiting for support staff...";
-pub const STATUS_CONNECTING: &str = "Status: Connecting...";
-pub const RECONNECTING: &str = "Reconnecting… your messages will be sent when we are back.";
-pub const MESSAGE: &str = "Message";
-pub const SEND: &str = "Send";
-pub const YOU: &str = "You";
-pub const CONVERSATION: &str = "Conversation";
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-pub const DELIVERED: &str = "delivered";
-pub const READ: &str = "read";
-pub const FAILED: &str = "not sent";
-pub const ONLINE: &str = "online";
-pub const IDLE: &str = "idle";
-pub const OFFLINE: &str = "offline";
-pub const IS_TYPING: &str = "is typing…";
-pub const RESOLVED: &str = "This chat has been resolved";
-pub const UNKNOWN_SITE: &str = "This chat is not available.";
-pub const NETWORK_ERROR: &str = "We could not reach the chat service. Please try again.";
-pub const RATE_PROMPT: &str = "Rate your experience";
-/// The accessible names of the five rating buttons.
-pub const STARS: [&str; 5] = ["1 star", "2 stars", "3 stars", "4 stars", "5 stars"];
-pub const FEEDBACK: &str = "Feedback";
-pub const ANONYMOUS: &str = "Submit anonymously";
-pub const SUBMIT_RATING: &str = "Submit rating";
-pub const CHOOSE_STARS: &str = "Choose from 1 to 5 stars.";
-pub const THANKS: &str = "Thank you for your feedback.";
-pub const OFFLINE_TITLE: &str = "We're offline right now";
-pub const OFFLINE_HELP: &str = "Leave a message and we will get back to you by email or phone.";
-pub const EMAIL_OR_PHONE: &str = "(email or phone)";
-pub const SEND_MESSAGE: &str = "Send message";
-pub const OFFLINE_SENT: &str = "Thank you! We received your message and will get back to you.";
-pub const ATTACH_FILE: &str = "Attach file";
-pub const UPLOAD_FAILED: &str = "The file could not be sent.";
-pub const FILE_UNAVAILABLE: &str = "This file is not available.";
-pub const DROP_HERE: &str = "Drop a file to send it";
+mod en;
+mod fr;
+
+/// The widget's strings in one language.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Strings {
+    pub open_chat: &'static str,
+    pub close_chat: &'static str,
+    pub loading: &'static str,
+    pub name: &'static str,
+    pub email: &'static str,
+    pub phone: &'static str,
+    pub start_chat: &'static str,
+    pub starting: &'static str,
+    pub optional: &'static str,
+    pub sign_in_to_chat: &'static str,
+    pub waiting: &'static str,
+    pub status_connecting: &'static str,
+    pub reconnecting: &'static str,
+    pub message: &'static str,
+    pub send: &'static str,
+    pub you: &'static str,
+    pub conversation: &'static str,
+    pub sending: &'static str,
+    pub sent: &'static str,
+    pub delivered: &'static str,
+    pub read: &'static str,
+    pub failed: &'static str,
+    pub online: &'static str,
+    pub idle: &'static str,
+    pub offline: &'static str,
+    pub is_typing: &'static str,
+    pub resolved: &'static str,
+    pub unknown_site: &'static str,
+    pub network_error: &'static str,
+    pub rate_prompt: &'static str,
+    /// The accessible names of the five rating buttons.
+    pub stars: [&'static str; 5],
+    pub feedback: &'static str,
+    pub anonymous: &'static str,
+    pub submit_rating: &'static str,
+    pub choose_stars: &'static str,
+    pub thanks: &'static str,
+    pub offline_title: &'static str,
+    pub offline_help: &'static str,
+    pub email_or_phone: &'static str,
+    pub send_message: &'static str,
+    pub offline_sent: &'static str,
+    pub attach_file: &'static str,
+    pub upload_failed: &'static str,
+    pub file_unavailable: &'static str,
+    pub drop_here: &'static str,
+}
+
+/// Every language the widget speaks: code (stored in `sites.appearance`), the name the admin
+/// page shows (in that language), and its strings. The first one is the default.
+pub const LANGUAGES: &[(&str, &str, &Strings)] =
+    &[("en", "English", &en::EN), ("fr", "Français", &fr::FR)];
+
+/// The strings of the language `code`; English for a code the table does not have.
+pub fn strings(code: &str) -> &'static Strings {
+    LANGUAGES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map_or(EN, |(_, _, s)| *s)
+}
+
+/// Whether the table has the language `code`.
+pub fn supported(code: &str) -> bool {
+    LANGUAGES.iter().any(|(c, _, _)| *c == code)
+}
+
+/// The English strings: the default, and what the staff dashboard's shared file calls use.
+pub const EN: &Strings = &en::EN;
+
+/// The strings the current widget speaks (provided by `WidgetApp`; English outside it).
+pub fn use_strings() -> &'static Strings {
+    leptos::prelude::use_context::<&'static Strings>().unwrap_or(EN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages_are_complete_and_distinct() {
+        assert_eq!(LANGUAGES[0].0, "en", "English is the default");
+        assert_eq!(strings("fr").start_chat, "Démarrer la discussion");
+        assert_eq!(strings("xx"), EN);
+        assert!(supported("fr") && !supported("xx"));
+        for (code, name, s) in LANGUAGES {
+            assert!(!name.is_empty(), "{code}");
+            // Every string is translated (none left empty).
+            let all = format!("{s:?}");
+            assert!(!all.contains("\"\""), "{code} has an empty string");
+        }
+    }
+
+    #[test]
+    fn english_is_unchanged() {
+        // Tests select by these; they must not drift.
+        assert_eq!(EN.start_chat, "Start Chat");
+        assert_eq!(EN.waiting, "Waiting for support staff...");
+        assert_eq!(EN.stars[4], "5 stars");
+    }
+}

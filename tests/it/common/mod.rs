@@ -41,6 +41,9 @@ fn app_with(pool: PgPool, socket_timeout: Duration, proxies: &str) -> Router {
         admin_password: None,
         site_root: "target/site".into(),
         public_url: format!("http://{HOST}"),
+        bus: switchboard::realtime::bus::BusSetting::InProcess,
+        metrics_token: Some("test-metrics-token".into()),
+        db_max_connections: 20,
     };
     router::build(AppState::new(pool, config))
 }
@@ -90,6 +93,19 @@ pub fn form_post(path: &str, form: &str, cookie: Option<&str>) -> Request<Body> 
         b = b.header(header::COOKIE, c);
     }
     b.body(Body::from(form.to_string())).unwrap()
+}
+
+/// A same-origin JSON POST to a server function declared with `input = Json`.
+pub fn json_post(path: &str, body: &serde_json::Value, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::post(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, format!("http://{HOST}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, "application/json");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::from(body.to_string())).unwrap()
 }
 
 /// A GET of a page, with an optional session cookie.
