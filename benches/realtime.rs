@@ -99,7 +99,11 @@ async fn ws(addr: SocketAddr, from: IpAddr, cookie: Option<&str>) -> Ws {
     if let Some(c) = cookie {
         req.headers_mut().insert("cookie", c.parse().unwrap());
     }
-    tokio_tungstenite::client_async(req, stream)
+    // Small client buffers too: 100,000 clients at tungstenite's 128 KiB default would not fit.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(4096);
+    tokio_tungstenite::client_async_with_config(req, stream, Some(config))
         .await
         .expect("handshake")
         .0
@@ -183,7 +187,7 @@ async fn main() {
     let bin =
         std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_switchboard").into());
     assert!(
-        agents >= nodes && agents % nodes == 0,
+        agents >= nodes && agents.is_multiple_of(nodes),
         "BENCH_AGENTS must be a multiple of BENCH_NODES"
     );
     let server_url = std::env::var("DATABASE_URL")
@@ -211,7 +215,7 @@ async fn main() {
     switchboard::db::migrate(&pool).await.unwrap();
 
     let subject = format!("switchboard.bench.{}", std::process::id());
-    // Nodes × (pool + listener) must stay under max_connections (100 by default).
+    // Nodes × pool must stay under max_connections (100 by default, shared with this bench).
     let pool_size = (48 / nodes).clamp(4, 20).to_string();
     let mut procs = Vec::new();
     for _ in 0..nodes {

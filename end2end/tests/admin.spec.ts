@@ -36,8 +36,11 @@ test("an admin creates a site, copies its snippet, and sets its allowed origins"
   await origins.fill("https://ok.example.com\nhttp://localhost:3000");
   await page.getByRole("button", { name: "Save site" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
-  // Known gap (issue "Admin settings" stays open): after a reload the form does not yet show
-  // the saved origins, though they are stored and enforced (tests/it/admin.rs checks that).
+  // After a reload the form shows what was saved.
+  await page.reload();
+  await hydrated(page);
+  await page.getByRole("button", { name, exact: true }).click();
+  await expect(page.getByLabel("Allowed origins")).toHaveValue("https://ok.example.com\nhttp://localhost:3000");
 });
 
 test("rotating the identity secret shows the new one once", async ({ page }) => {

@@ -16,8 +16,9 @@ async function createSite(page: Page, name: string): Promise<string> {
   await page.getByRole("button", { name: "Create site" }).click();
   await expect(page.getByRole("status").filter({ hasText: `Created ${name}.` })).toBeVisible();
   await expect(page.getByRole("heading", { level: 2, name })).toBeVisible();
-  const snippet = await page.getByLabel("Embed snippet").inputValue();
-  return /data-site="([^"]+)"/.exec(snippet)![1];
+  // "Site key: KEY" (the site just created is the one shown).
+  const line = await page.getByText("Site key:").innerText();
+  return /Site key:\s*(\S+)/.exec(line)![1];
 }
 
 test("an admin styles the widget with a live preview; the widget on another origin follows", async ({ page, browser }) => {
@@ -68,6 +69,8 @@ test("an admin styles the widget with a live preview; the widget on another orig
   await page.getByLabel("Primary colour").fill("#aa3300");
   await page.getByRole("button", { name: "Save appearance" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Appearance saved." })).toBeVisible();
+  const after = await (await page.request.get(`${baseURL}/widget/${key}/config`)).json();
+  expect(after).toEqual({ position: "left", color: "#aa3300", title });
 
   // The customer's page, on another origin, in a fresh context.
   const ctx = await browser.newContext();

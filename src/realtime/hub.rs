@@ -327,7 +327,7 @@ impl Hub {
     pub fn relay(&self, conversation: Uuid, frame: ServerFrame, except: SocketId) {
         self.bus.signal(Signal::Relay {
             conversation,
-            frame: frame.clone(),
+            frame: Box::new(frame.clone()),
         });
         self.relay_here(conversation, frame, except);
     }

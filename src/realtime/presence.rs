@@ -305,3 +305,44 @@ fn announce(hub: &Hub, agent: Uuid, name: &str, state: PresenceState) {
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::realtime::hub::InProcessBus;
+    use std::sync::Arc;
+
+    #[test]
+    fn other_nodes_count_and_expire() {
+        let hub = Hub::new(Arc::new(InProcessBus));
+        let p = Presence::default();
+        let (here, there) = (Uuid::new_v4(), Uuid::new_v4());
+        let (node_a, node_b) = (Uuid::new_v4(), Uuid::new_v4());
+        p.connected(&hub, here, "Here");
+        p.remote(
+            &hub,
+            node_a,
+            vec![(there, "There".into(), PresenceState::Idle)],
+        );
+        p.remote(
+            &hub,
+            node_b,
+            vec![(there, "There".into(), PresenceState::Online)],
+        );
+        // The best state any node reports.
+        assert_eq!(p.state(there), PresenceState::Online);
+        assert_eq!(p.snapshot().len(), 2);
+        // Node B says offline: node A's idle remains.
+        p.remote(
+            &hub,
+            node_b,
+            vec![(there, "There".into(), PresenceState::Offline)],
+        );
+        assert_eq!(p.state(there), PresenceState::Idle);
+        // Node A stops repeating itself: expired. Local agents never expire.
+        p.expire(&hub, Duration::ZERO);
+        assert_eq!(p.state(there), PresenceState::Offline);
+        assert_eq!(p.state(here), PresenceState::Online);
+        assert!(p.frame(there).is_none());
+    }
+}

@@ -31,8 +31,9 @@ pub struct Config {
     /// `SWITCHBOARD_METRICS_TOKEN`: lets `/metrics` be read from other hosts with
     /// `Authorization: Bearer TOKEN` (default none: loopback only, not through a proxy).
     pub metrics_token: Option<String>,
-    /// `SWITCHBOARD_DB_MAX_CONNECTIONS`: the pool size (default 20). With several nodes, keep
-    /// nodes × (this + 1 for the bus listener) under Postgres's `max_connections`.
+    /// `SWITCHBOARD_DB_MAX_CONNECTIONS`: the pool size (default 20; with the Postgres bus one
+    /// of them is the listener). With several nodes, keep nodes × this under Postgres's
+    /// `max_connections`.
     pub db_max_connections: u32,
 }
 

@@ -116,11 +116,21 @@ pub async fn page(
             true
         }
     };
+    // Only an offline widget shows the away message; an unreadable setting shows the default.
+    let away = if online {
+        None
+    } else {
+        crate::domain::settings::greetings::load(&state.pool, site.id)
+            .await
+            .ok()
+            .and_then(|g| g.away)
+    };
     let boot = WidgetBoot {
         site_key: key,
         settings: site.settings,
         parent_origin,
         online,
+        away,
     };
     let ctx = state.clone();
     let render = leptos_axum::render_app_async_with_context(

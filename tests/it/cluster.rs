@@ -311,6 +311,10 @@ impl Applied {
         }
     }
 
+    fn has_all(&self, keys: &[String]) -> bool {
+        keys.iter().all(|k| self.keys.contains_key(k))
+    }
+
     fn last(&self) -> i64 {
         self.seqs.last().copied().unwrap_or(0)
     }
@@ -377,25 +381,26 @@ async fn three_nodes(pool: PgPool, bus: &str) {
     v.expect_message("from-b").await;
     on_a.expect_message("from-b").await;
 
-    // Mid-stream: the visitor keeps writing while node 2 is killed.
-    let keys: Vec<String> = (0..30).map(|i| format!("m{i}")).collect();
+    // Mid-stream: the visitor keeps writing while node 2 is killed (15 messages: within
+    // the visitor's burst allowance of 20).
+    let keys: Vec<String> = (0..15).map(|i| format!("m{i}")).collect();
     let writer = {
         let keys = keys.clone();
         tokio::spawn(async move {
             for k in &keys {
                 v.say(conv, k).await;
-                tokio::time::sleep(Duration::from_millis(40)).await;
+                tokio::time::sleep(Duration::from_millis(60)).await;
             }
             v
         })
     };
     let mut got_a = Applied::default();
     let mut got_b = Applied::default();
-    // A applies what reaches it until m5, then its node dies under it.
+    // A applies what reaches it until m3, then its node dies under it.
     loop {
         let f = on_a.recv().await;
         got_a.apply(&f);
-        if got_a.keys.contains_key("m5") {
+        if got_a.keys.contains_key("m3") {
             break;
         }
     }
@@ -409,19 +414,27 @@ async fn three_nodes(pool: PgPool, bus: &str) {
         got_a.apply(&f);
     }
     let end = tokio::time::Instant::now() + Duration::from_secs(30);
-    while got_a.keys.len() < keys.len() {
+    while !got_a.has_all(&keys) {
         assert!(tokio::time::Instant::now() < end, "A got {:?}", got_a.keys);
         let f = on_a.recv().await;
         got_a.apply(&f);
     }
-    while got_b.keys.len() < keys.len() {
+    while !got_b.has_all(&keys) {
         let f = on_b.recv().await;
         got_b.apply(&f);
     }
     let mut v = writer.await.unwrap();
+    // Live again on node 3: B writes, A (resumed) and the visitor (node 1) receive.
+    on_b.say(conv, "after-resume").await;
+    while !got_a.keys.contains_key("after-resume") {
+        let f = on_a.recv().await;
+        got_a.apply(&f);
+    }
+    v.expect_message("after-resume").await;
     // Nothing more, nothing twice, nothing out of order.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    got_a.assert_complete("agent A (resumed on node 3)", &keys);
+    let mut all = keys.clone();
+    all.push("after-resume".into());
+    got_a.assert_complete("agent A (resumed on node 3)", &all);
     got_b.assert_complete("agent B (node 3)", &keys);
 
     // After the kill A is on node 3, so A stays online for A's visitor; C is gone with node 2

@@ -185,7 +185,7 @@ async fn bad_input_is_refused_field_by_field_and_nothing_changes(pool: PgPool) {
 
     // Nothing was saved, not even the version moved.
     assert_eq!(look(&app, &admin, site).await, before);
-    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
+    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'site'")
         .fetch_one(&pool)
         .await
         .unwrap();
@@ -285,7 +285,8 @@ async fn saves_are_audited_and_a_stale_form_gets_409_naming_who_changed_it(pool:
 
     // One audit entry per save, by Alice, with before and after of that area only.
     let rows: Vec<(String, Option<Uuid>, String, Option<Value>, Option<Value>)> = sqlx::query_as(
-        "SELECT action, actor_id, entity_id, before, after FROM audit_log ORDER BY id",
+        "SELECT action, actor_id, entity_id, before, after FROM audit_log
+             WHERE entity = 'site' ORDER BY id",
     )
     .fetch_all(&pool)
     .await
@@ -416,7 +417,13 @@ async fn the_widget_follows_a_save_at_once(pool: PgPool) {
     let page = send(&app, get(&format!("/widget/{key}"), None), IP).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(r#"<html lang="fr""#), "{}", page.body);
-    assert!(page.body.contains("--sb-color:#aa3300"), "{}", page.body);
+    // The colour rule is real CSS (no hydration marker inside the <style>).
+    assert!(
+        page.body.contains(":root{--sb-color:#aa3300}</style>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<!>:root"), "{}", page.body);
     assert!(page.body.contains("Aide en ligne"));
     assert!(page.body.contains(r#""language":"fr""#), "{}", page.body);
     assert!(

@@ -768,14 +768,24 @@ async fn an_agent_is_refused_every_admin_function_and_page(pool: PgPool) {
         ("/api/admin/hours/get", format!("site_id={site}")),
         ("/api/admin/greetings/get", format!("site_id={site}")),
     ];
+    // JSON-encoded saves: the form is what the page loads (read as the admin), sent back.
+    let loaded = |path: &'static str| {
+        let app = app.clone();
+        let admin = admin.clone();
+        async move {
+            let r = post(&app, path, &format!("site_id={site}"), &admin).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+            json_of(&r)
+        }
+    };
     let json_calls: Vec<(&str, Value)> = vec![
         (
             "/api/admin/hours/save",
-            json!({"form": {"site_id": site, "version": 1, "hours": null}}),
+            json!({ "form": loaded("/api/admin/hours/get").await }),
         ),
         (
             "/api/admin/greetings/save",
-            json!({"form": greetings_form(site)}),
+            json!({ "form": loaded("/api/admin/greetings/get").await }),
         ),
     ];
 
@@ -855,9 +865,4 @@ async fn an_agent_is_refused_every_admin_function_and_page(pool: PgPool) {
         let r = send(&app, crate::common::get(page, Some(&admin)), IP).await;
         assert_eq!(r.status, StatusCode::OK, "{page} for an admin");
     }
-}
-
-/// A greetings form the greetings page would send (all off).
-fn greetings_form(site: Uuid) -> Value {
-    json!({ "site_id": site, "version": 1, "g": {} })
 }

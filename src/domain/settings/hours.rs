@@ -132,7 +132,7 @@ impl WorkingHours {
         };
         let local = now.to_zoned(tz);
         let date = local.date().to_string();
-        if self.holidays.iter().any(|h| *h == date) {
+        if self.holidays.contains(&date) {
             return false;
         }
         let day = DAYS[usize::from(local.weekday().to_monday_one_offset().unsigned_abs()) - 1];

@@ -92,7 +92,7 @@ pub enum Signal {
     /// A transient frame (typing) for a conversation's sockets.
     Relay {
         conversation: Uuid,
-        frame: ServerFrame,
+        frame: Box<ServerFrame>,
     },
     /// An agent's state on the sending node changed.
     Presence {
@@ -295,7 +295,7 @@ impl Inbound {
                 Signal::Relay {
                     conversation,
                     frame,
-                } => rt.hub.relay_here(conversation, frame, 0),
+                } => rt.hub.relay_here(conversation, *frame, 0),
                 Signal::Presence { agent, name, state } => {
                     rt.presence
                         .remote(&rt.hub, env.n, vec![(agent, name, state)])

@@ -291,9 +291,10 @@ fn SiteEditor(
                     name="allowed_origins"
                     rows="4"
                     aria-describedby="allowed-origins-hint"
-                >
-                    {origins}
-                </textarea>
+                    // A property, not child text: a textarea's text children are only its
+                    // default value, which a client-side render does not show.
+                    prop:value=origins
+                ></textarea>
                 {field_error(save_err, "allowed_origins")}
                 <label class="checkbox">
                     <input type="checkbox" name="guest_mode" checked=site.guest_mode />

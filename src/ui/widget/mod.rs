@@ -32,6 +32,9 @@ pub struct WidgetBoot {
     pub parent_origin: Option<String>,
     /// Whether an agent can answer now; if not, new visitors get the offline form.
     pub online: bool,
+    /// The site's away message for the offline form (`None`: the built-in text).
+    #[serde(default)]
+    pub away: Option<String>,
 }
 
 /// Where the visitor is. (The server renders only `Loading`; the browser moves on.)
@@ -55,7 +58,13 @@ pub fn widget_shell(boot: WidgetBoot) -> impl IntoView {
     let json = serde_json::to_string(&boot)
         .unwrap_or_default()
         .replace("</", "<\\/");
-    let color = format!(":root{{--sb-color:{}}}", boot.settings.color);
+    // One text node: two would get a hydration marker (`<!>`) between them, which inside
+    // <style> is CSS and would void the `:root` rule. The colour is checked hex (domain::widget).
+    let css = format!(
+        "{}:root{{--sb-color:{}}}",
+        include_str!("../../../style/widget.css"),
+        boot.settings.color
+    );
     // The page's language is the strings table's (an unknown code reads as English).
     let lang = if text::supported(&boot.settings.language) {
         boot.settings.language.clone()
@@ -69,7 +78,7 @@ pub fn widget_shell(boot: WidgetBoot) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <title>{boot.settings.title.clone()}</title>
-                <style>{include_str!("../../../style/widget.css")}{color}</style>
+                <style>{css}</style>
                 <script id="sb-settings" type="application/json" inner_html=json></script>
                 <link rel="modulepreload" href="/widget-pkg/widget.js" />
                 <link
@@ -98,6 +107,7 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
         settings,
         parent_origin,
         online,
+        away,
     } = boot;
     // Every widget component reads its strings from this context (`text::use_strings`).
     let t: &'static text::Strings = text::strings(&settings.language);
@@ -262,7 +272,9 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
         Phase::Form if !guest_mode && identified.with(Option::is_none) => {
             EitherOf6::B(view! { <p class="sbw-note" role="status">{t.sign_in_to_chat}</p> })
         }
-        Phase::Form if !online => EitherOf6::F(view! { <OfflineForm site_key=site_key.clone() /> }),
+        Phase::Form if !online => {
+            EitherOf6::F(view! { <OfflineForm site_key=site_key.clone() away=away.clone() /> })
+        }
         Phase::Form => EitherOf6::C(view! {
             <p class="sbw-welcome">{welcome.clone()}</p>
             <PreChatForm

@@ -69,7 +69,11 @@ pub fn PreChatForm(
 /// "We're offline right now": "Name", "Email" or "Phone" (one of them), "Message",
 /// "Send message". Stored as a case; the visitor sees that it arrived.
 #[component]
-pub fn OfflineForm(site_key: String) -> impl IntoView {
+pub fn OfflineForm(
+    site_key: String,
+    /// The site's away message, shown instead of the built-in help text when set.
+    away: Option<String>,
+) -> impl IntoView {
     let t = use_strings();
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -114,7 +118,7 @@ pub fn OfflineForm(site_key: String) -> impl IntoView {
                 Either::Left(view! { <p class="sbw-note" role="status">{t.offline_sent}</p> })
             } else {
                 Either::Right(view! {
-                    <p class="sbw-note">{t.offline_help}</p>
+                    <p class="sbw-note">{away.clone().unwrap_or_else(|| t.offline_help.to_string())}</p>
                     <form class="sbw-form" on:submit=submit.clone() novalidate>
                         {field(
                             t,
