@@ -101,7 +101,10 @@ test("the admin sets a cap, round robin and a first-response target; a chat past
   const flag = d.page.getByRole("list", { name: "Waiting" }).getByRole("listitem").filter({ hasText: "Gus" }).getByText("Overdue", { exact: true });
   await expect(flag).toBeVisible();
   await expect(flag).toHaveAttribute("title", "First response target passed");
-  await expect(d.page.getByRole("list", { name: "Waiting" }).getByRole("tooltip")).toContainText("First response target passed");
+  // The entry's info card (its link's description, shown on focus) says which target passed.
+  const gusEntry = d.page.getByRole("list", { name: "Waiting" }).getByRole("listitem").filter({ hasText: "Gus" });
+  await gusEntry.getByRole("link").focus();
+  await expect(gusEntry.getByRole("tooltip")).toContainText("First response target passed");
   // Fay's chat is in progress and has no resolution target: not flagged.
   await expect(d.page.getByRole("list", { name: "Chatting" }).getByText("Overdue")).toHaveCount(0);
   await d.ctx.close();

@@ -204,7 +204,15 @@ pub async fn update_site_wide(
         body: body.to_string(),
         ..before.clone()
     };
-    audit_site(&mut tx, admin, "canned.update", site, Some(&before), Some(&after)).await?;
+    audit_site(
+        &mut tx,
+        admin,
+        "canned.update",
+        site,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -34,6 +34,9 @@ fn json(r: &Reply) -> Value {
     serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
 }
 
+/// An audit row: action, actor, entity id, before, after.
+type AuditRow = (String, Option<Uuid>, String, Option<Value>, Option<Value>);
+
 /// A live site with guest mode on (the column default), as the widget tests make one.
 async fn site(pool: &PgPool) -> (String, Uuid) {
     let key = Uuid::new_v4().simple().to_string();
@@ -74,7 +77,7 @@ fn assert_invalid(r: &Reply, field: &str, message: &str) {
 /// The appearance form at version `v`: colour #aa3300, left, "Aide en ligne", French; with
 /// `overrides` (URL-encoded values) replacing fields.
 fn appearance_form(site: Uuid, v: i64, overrides: &[(&str, &str)]) -> String {
-    let mut fields = vec![
+    let mut fields = [
         ("site_id", site.to_string()),
         ("version", v.to_string()),
         ("color", "%23aa3300".to_string()),
@@ -284,7 +287,7 @@ async fn saves_are_audited_and_a_stale_form_gets_409_naming_who_changed_it(pool:
     );
 
     // One audit entry per save, by Alice, with before and after of that area only.
-    let rows: Vec<(String, Option<Uuid>, String, Option<Value>, Option<Value>)> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT action, actor_id, entity_id, before, after FROM audit_log
              WHERE entity = 'site' ORDER BY id",
     )
