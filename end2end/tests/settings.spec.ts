@@ -61,7 +61,7 @@ async function dashboard(browser: Browser, who: { email: string; password: strin
 }
 
 test("groups and levels, greeting, guest mode off and on, working hours and the away message", async ({ page, browser }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(240_000);
   await signIn(page, ADMIN.email, ADMIN.password);
   const l1 = await createAccount(page);
   const l2 = await createAccount(page);

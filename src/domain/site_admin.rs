@@ -52,7 +52,12 @@ pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> SiteAd
 }
 
 /// A name: trimmed, 1–`max` characters.
-pub(crate) fn name(field: &'static str, what: &str, raw: &str, max: usize) -> Result<String, SiteAdminError> {
+pub(crate) fn name(
+    field: &'static str,
+    what: &str,
+    raw: &str,
+    max: usize,
+) -> Result<String, SiteAdminError> {
     let v = raw.trim();
     if v.is_empty() {
         return Err(invalid(field, format!("{what} is required.")));

@@ -263,9 +263,15 @@ fn SiteEditor(
                 "Site key: " <code class="site-key">{site.key.clone()}</code>
             </p>
             <label for="embed-snippet">"Embed snippet"</label>
-            <textarea id="embed-snippet" readonly rows="2" class="snippet">
-                {site.embed_snippet.clone()}
-            </textarea>
+            // `prop:value`: child text is only a textarea's default value, which a client-side
+            // render (another site chosen) would not show.
+            <textarea
+                id="embed-snippet"
+                readonly
+                rows="2"
+                class="snippet"
+                prop:value=site.embed_snippet.clone()
+            ></textarea>
             <button type="button" on:click=copy>"Copy snippet"</button>
             {move || match copied.get() {
                 Some(true) => Some(Either::Left(view! { <p class="ok" role="status">"Snippet copied."</p> })),
