@@ -28,6 +28,12 @@ ensure_wasm_target() {
     say "adding the wasm32-unknown-unknown target"; rustup target add wasm32-unknown-unknown; }
 }
 
+# The standard library's source: the release widget rebuilds std for size (.ci/build-widget).
+ensure_rust_src() {
+  [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std" ] || {
+    say "adding the rust-src component"; rustup component add rust-src; }
+}
+
 ensure_wasm_bindgen() {
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 10 minutes)"
@@ -52,6 +58,7 @@ ensure_postgres_binaries() {
 ensure_node_deps() {
   command -v npm >/dev/null || { say "installing Node.js"; apt_install nodejs npm; }
   if [ ! -x end2end/node_modules/.bin/playwright ] || [ ! -x end2end/node_modules/.bin/wasm-opt ] \
+     || [ ! -x end2end/node_modules/.bin/esbuild ] \
      || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing the end2end Node packages"
     (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
@@ -60,6 +67,25 @@ ensure_node_deps() {
 
 ensure_chromium() {
   [ -x /usr/bin/chromium ] || { say "installing Debian's chromium"; apt_install chromium; }
+}
+
+# An S3-compatible server for the attachment-store tests (tests/it/attachment_store.rs): moto
+# from PyPI, in its own virtualenv (Debian's Python refuses system-wide pip installs). Not
+# fatal: without it those tests say loudly that they were skipped.
+MOTO_VERSION="5.2.5"
+MOTO_VENV="${MOTO_VENV:-$HOME/.cache/switchboard-moto}"
+ensure_moto() {
+  if [ -x "$MOTO_VENV/bin/moto_server" ] && [ "$("$MOTO_VENV/bin/python" -c \
+       'from importlib.metadata import version; print(version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ]; then
+    return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3 || true
+  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv || true
+  say "installing moto $MOTO_VERSION (S3-compatible test server) into $MOTO_VENV"
+  if ! { python3 -m venv "$MOTO_VENV" \
+         && "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"; }; then
+    say "WARNING: moto could not be installed; the S3 attachment-store tests will be SKIPPED"
+  fi
 }
 
 # Everything, the slow cargo installs first so a new machine starts on them at once.

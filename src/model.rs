@@ -3,6 +3,10 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Working-hours day keys, Monday first (as `jiff` numbers weekdays 1–7): the stored keys,
+/// the error fields and the form's input ids all use them.
+pub const DAY_KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
 /// What a signed-in user may do. Admins can do everything agents can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,6 +9,7 @@ use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 /// Builds the application router (used by `main` and by the integration tests).
@@ -16,6 +17,10 @@ pub fn build(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let ctx_state = state.clone();
+    // The widget's bundle is what every visitor who opens the chat downloads: the release
+    // build leaves Brotli and gzip -9 copies beside it (.ci/build-widget), served as they are
+    // instead of compressing 500 KB of WASM again on every request (and at a lower level).
+    let widget_pkg = std::path::Path::new(&*options.site_root).join("widget-pkg");
     Router::new()
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
@@ -29,6 +34,12 @@ pub fn build(state: AppState) -> Router {
         .route("/files/{id}", get(super::files::download))
         .route("/widget/{key}", get(super::widget::page))
         .route("/widget/{key}/config", get(super::widget::config))
+        .nest_service(
+            "/widget-pkg",
+            ServeDir::new(widget_pkg)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

@@ -2,12 +2,11 @@
 //! identity secret rotation, stale edits), groups with specialist levels, guest mode's rule,
 //! the audit log, and an agent refused by every admin server function.
 
-use crate::common::{app, form_post, send, Reply};
+use crate::common::{app, form_post, send, staff, Reply};
 use axum::Router;
 use http::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
-use switchboard::domain::accounts::{create_user::create_user, session};
 use switchboard::model::Role;
 use uuid::Uuid;
 
@@ -16,23 +15,8 @@ const IP: [u8; 4] = [10, 0, 0, 9];
 /// An audit row: action, actor, before, after.
 type AuditTuple = (String, Option<Uuid>, Option<Value>, Option<Value>);
 
-/// A staff account named `name` and its session cookie.
-async fn staff(pool: &PgPool, name: &str, role: Role) -> (Uuid, String) {
-    let email = format!("{}@example.com", Uuid::new_v4().simple());
-    let id = create_user(pool, None, name, &email, "correct-horse-1", role)
-        .await
-        .unwrap()
-        .id;
-    let s = session::issue(pool, id, "127.0.0.1", "test").await.unwrap();
-    (id, format!("sb_session={}", s.token))
-}
-
 async fn post(app: &Router, path: &str, form: &str, cookie: &str) -> Reply {
     send(app, form_post(path, form, Some(cookie)), IP).await
-}
-
-fn json(r: &Reply) -> Value {
-    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
 }
 
 /// Creates a site through the API; returns its JSON.
@@ -45,7 +29,7 @@ async fn create_site(app: &Router, cookie: &str, name: &str) -> Value {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    json(&r)
+    r.json()
 }
 
 /// The save form of a site at `version`, with extra fields appended.
@@ -90,7 +74,7 @@ async fn sites_are_created_renamed_and_archived(pool: PgPool) {
     );
     let r = post(&app, "/api/admin/sites/save", &form, &admin).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let saved = json(&r);
+    let saved = r.json();
     assert_eq!(saved["name"], "Shop Two");
     assert_eq!(
         saved["allowed_origins"],
@@ -106,7 +90,8 @@ async fn sites_are_created_renamed_and_archived(pool: PgPool) {
 
     let r = post(&app, "/api/admin/sites/list", "", &admin).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(json(&r)
+    assert!(r
+        .json()
         .as_array()
         .unwrap()
         .iter()
@@ -136,7 +121,7 @@ async fn a_malformed_origin_is_refused_with_its_line_number(pool: PgPool) {
     );
     let r = post(&app, "/api/admin/sites/save", &form, &admin).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-    let e = json(&r);
+    let e = r.json();
     assert_eq!(e["Invalid"]["field"], "allowed_origins", "{}", r.body);
     let message = e["Invalid"]["message"].as_str().unwrap();
     assert!(message.starts_with("Line 3: "), "{message}");
@@ -267,7 +252,7 @@ async fn groups_members_levels_and_the_guest_mode_rule(pool: PgPool) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let group = json(&r)["id"].as_str().unwrap().to_string();
+    let group = r.json()["id"].as_str().unwrap().to_string();
     let r = post(
         &app,
         "/api/admin/groups/create",
@@ -300,7 +285,7 @@ async fn groups_members_levels_and_the_guest_mode_rule(pool: PgPool) {
     for g in ["", group.as_str()] {
         let r = post(&app, "/api/admin/sites/save", &guest(version, g), &admin).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-        assert_eq!(json(&r)["Invalid"]["field"], "guest_group", "{}", r.body);
+        assert_eq!(r.json()["Invalid"]["field"], "guest_group", "{}", r.body);
     }
     assert!(
         !sqlx::query_scalar::<_, bool>("SELECT guest_mode FROM sites WHERE id = $1::uuid")
@@ -332,7 +317,7 @@ async fn groups_members_levels_and_the_guest_mode_rule(pool: PgPool) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let groups = json(&r);
+    let groups = r.json();
     assert_eq!(groups[0]["name"], "Sales");
     let members: Vec<(String, i64)> = groups[0]["members"]
         .as_array()
@@ -362,14 +347,14 @@ async fn groups_members_levels_and_the_guest_mode_rule(pool: PgPool) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let saved = json(&r);
+    let saved = r.json();
     assert_eq!(saved["guest_mode"], true);
     assert_eq!(saved["guest_group_id"], group.as_str());
     version += 1;
     let off = save_form(&site, version, "Shop", "", &format!("&guest_group={group}"));
     let r = post(&app, "/api/admin/sites/save", &off, &admin).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(json(&r)["guest_mode"], false);
+    assert_eq!(r.json()["guest_mode"], false);
     version += 1;
 
     // Remove a member.
@@ -441,7 +426,7 @@ async fn groups_members_levels_and_the_guest_mode_rule(pool: PgPool) {
     assert_eq!(enable.3.as_ref().unwrap()["guest_mode"], true);
     let r = post(&app, "/api/admin/audit", "", &admin).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let log = json(&r);
+    let log = r.json();
     assert_eq!(log[0]["action"], "update_site", "newest first");
     assert_eq!(log[1]["action"], "remove_group_member");
     assert_eq!(log[0]["actor"], "Alice Admin");
@@ -461,7 +446,7 @@ async fn an_agent_is_refused_every_admin_function(pool: PgPool) {
         &admin,
     )
     .await;
-    let group = json(&r)["id"].as_str().unwrap().to_string();
+    let group = r.json()["id"].as_str().unwrap().to_string();
     let calls = [
         ("/api/admin/sites/list", String::new()),
         ("/api/admin/sites/create", "name=Mine".to_string()),

@@ -3,35 +3,19 @@
 //! stale-form 409, the audit entries, an agent refused by every function, and the widget
 //! (loader config, iframe page, start chat, uploads) following a save at once.
 
-use crate::common::{app, form_post, get, send, Reply};
+use crate::common::{app, form_post, get, send, staff, Reply};
 use axum::body::Body;
 use axum::Router;
 use http::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
-use switchboard::domain::accounts::{create_user::create_user, session};
 use switchboard::model::Role;
 use uuid::Uuid;
 
 const IP: [u8; 4] = [10, 0, 0, 12];
 
-/// A staff account named `name` and its session cookie.
-async fn staff(pool: &PgPool, name: &str, role: Role) -> (Uuid, String) {
-    let email = format!("{}@example.com", Uuid::new_v4().simple());
-    let id = create_user(pool, None, name, &email, "correct-horse-1", role)
-        .await
-        .unwrap()
-        .id;
-    let s = session::issue(pool, id, "127.0.0.1", "test").await.unwrap();
-    (id, format!("sb_session={}", s.token))
-}
-
 async fn post(app: &Router, path: &str, form: &str, cookie: &str) -> Reply {
     send(app, form_post(path, form, Some(cookie)), IP).await
-}
-
-fn json(r: &Reply) -> Value {
-    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
 }
 
 /// An audit row: action, actor, entity id, before, after.
@@ -56,7 +40,7 @@ async fn look(app: &Router, cookie: &str, site: Uuid) -> Value {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    json(&r)
+    r.json()
 }
 
 fn version(v: &Value) -> i64 {
@@ -212,7 +196,7 @@ async fn saves_are_audited_and_a_stale_form_gets_409_naming_who_changed_it(pool:
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let saved = json(&r);
+    let saved = r.json();
     assert_eq!(version(&saved), v + 1);
     assert_eq!(
         saved["appearance"],
@@ -272,7 +256,7 @@ async fn saves_are_audited_and_a_stale_form_gets_409_naming_who_changed_it(pool:
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let saved = json(&r);
+    let saved = r.json();
     assert_eq!(version(&saved), v + 3);
     assert_eq!(saved["attachment_max_mb"], 3);
     assert_eq!(
@@ -411,7 +395,7 @@ async fn the_widget_follows_a_save_at_once(pool: PgPool) {
         .unwrap();
     let cfg = send(&app, req, IP).await;
     assert_eq!(cfg.status, StatusCode::OK, "{}", cfg.body);
-    let cfg = json(&cfg);
+    let cfg = cfg.json();
     assert_eq!(cfg["position"], "left");
     assert_eq!(cfg["color"], "#aa3300");
     assert_eq!(cfg["title"], "Aide en ligne");
@@ -461,7 +445,7 @@ async fn the_widget_follows_a_save_at_once(pool: PgPool) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let started = json(&r);
+    let started = r.json();
     let token = started["visitor_token"].as_str().unwrap();
     let conv = started["conversation_id"].as_str().unwrap();
 

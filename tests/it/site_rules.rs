@@ -3,7 +3,7 @@
 //! out the waiting chats, "Overdue" in the agents' lists); agents' name, email and cap;
 //! site-wide canned responses; and an agent refused by every admin server function and page.
 
-use crate::common::{app, form_post, send, Reply, HOST};
+use crate::common::{app, form_post, send, staff, Reply, HOST};
 use axum::body::Body;
 use axum::Router;
 use http::{header, Request, StatusCode};
@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::time::Duration;
-use switchboard::domain::accounts::{create_user::create_user, session};
 use switchboard::model::Role;
 use switchboard::realtime::protocol::ServerFrame;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
@@ -23,17 +22,6 @@ const IP: [u8; 4] = [10, 0, 0, 11];
 type AuditTuple = (String, Option<Uuid>, Option<Value>, Option<Value>);
 
 // ---- fixtures -------------------------------------------------------------------------
-
-/// A staff account named `name` and its session cookie.
-async fn staff(pool: &PgPool, name: &str, role: Role) -> (Uuid, String) {
-    let email = format!("{}@example.com", Uuid::new_v4().simple());
-    let id = create_user(pool, None, name, &email, "correct-horse-1", role)
-        .await
-        .unwrap()
-        .id;
-    let s = session::issue(pool, id, "127.0.0.1", "test").await.unwrap();
-    (id, format!("sb_session={}", s.token))
-}
 
 async fn post(app: &Router, path: &str, form: &str, cookie: &str) -> Reply {
     send(app, form_post(path, form, Some(cookie)), IP).await
@@ -52,15 +40,11 @@ async fn post_json(app: &Router, path: &str, body: &Value, cookie: &str) -> Repl
     send(app, req, IP).await
 }
 
-fn json_of(r: &Reply) -> Value {
-    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
-}
-
 /// Asserts a 400 naming `field`.
 fn assert_field_error(r: &Reply, field: &str) {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert_eq!(
-        json_of(r)["Invalid"]["field"],
+        r.json()["Invalid"]["field"],
         field,
         "the error names {field}: {}",
         r.body
@@ -77,7 +61,7 @@ async fn create_site(app: &Router, cookie: &str, name: &str) -> Uuid {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    json_of(&r)["id"].as_str().unwrap().parse().unwrap()
+    r.json()["id"].as_str().unwrap().parse().unwrap()
 }
 
 async fn rules(app: &Router, cookie: &str, site: Uuid) -> Value {
@@ -89,7 +73,7 @@ async fn rules(app: &Router, cookie: &str, site: Uuid) -> Value {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    json_of(&r)
+    r.json()
 }
 
 async fn save_rules(app: &Router, cookie: &str, site: Uuid, version: i64, extra: &str) -> Reply {
@@ -234,14 +218,14 @@ async fn rules_and_targets_are_validated_versioned_and_audited(pool: PgPool) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let saved = json_of(&r);
+    let saved = r.json();
     assert_eq!(saved["assignment_mode"], "least_busy");
     assert_eq!(saved["allow_direct_level2"], true);
     assert_eq!(saved["version"], v + 1);
     let r = save_targets(&app, &admin, site, v + 1, " 5 ", "120").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(json_of(&r)["first_response_minutes"], 5);
-    assert_eq!(json_of(&r)["resolution_minutes"], 120);
+    assert_eq!(r.json()["first_response_minutes"], 5);
+    assert_eq!(r.json()["resolution_minutes"], 120);
     let stored: (String, bool, Option<i32>, Option<i32>, i32) = sqlx::query_as(
         "SELECT assignment_mode, allow_direct_level2, first_response_target_secs,
                 resolution_target_secs, version FROM sites WHERE id = $1",
@@ -301,7 +285,7 @@ async fn rules_and_targets_are_validated_versioned_and_audited(pool: PgPool) {
     // Empty fields clear the targets.
     let r = save_targets(&app, &bob, site, v + 2, "", "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(json_of(&r)["first_response_minutes"], Value::Null);
+    assert_eq!(r.json()["first_response_minutes"], Value::Null);
 
     // An unknown site is a 404, not a 500.
     let r = save_rules(&app, &admin, Uuid::new_v4(), 1, "&assignment_mode=off").await;
@@ -405,7 +389,7 @@ async fn switching_assignment_on_hands_out_the_waiting_chats_at_once(pool: PgPoo
 async fn overdue_in(app: &Router, list: &str, cookie: &str) -> Vec<(Uuid, Value)> {
     let r = post(app, &format!("/api/conversations/{list}"), "", cookie).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    json_of(&r)["chats"]
+    r.json()["chats"]
         .as_array()
         .unwrap()
         .iter()
@@ -495,7 +479,7 @@ async fn an_agents_name_email_and_cap_are_validated_and_audited(pool: PgPool) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let saved = json_of(&r);
+    let saved = r.json();
     assert_eq!(saved["name"], "Carla Agent");
     assert_eq!(saved["email"], "carla@example.com");
     assert_eq!(saved["max_chats"], 12);
@@ -553,7 +537,7 @@ async fn site_canned_responses_are_listed_edited_and_deleted(pool: PgPool) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let hello = json_of(&r)["id"].as_str().unwrap().to_string();
+    let hello = r.json()["id"].as_str().unwrap().to_string();
     let r = post(
         &app,
         "/api/canned/create_site",
@@ -591,7 +575,7 @@ async fn site_canned_responses_are_listed_edited_and_deleted(pool: PgPool) {
             )
             .await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-            json_of(&r)
+            r.json()
                 .as_array()
                 .unwrap()
                 .iter()
@@ -670,7 +654,7 @@ async fn site_canned_responses_are_listed_edited_and_deleted(pool: PgPool) {
         &agent_cookie,
     )
     .await;
-    let mine = json_of(&r)["id"].as_str().unwrap().to_string();
+    let mine = r.json()["id"].as_str().unwrap().to_string();
     let r = post(
         &app,
         "/api/canned/site_delete",
@@ -697,7 +681,7 @@ async fn an_agent_is_refused_every_admin_function_and_page(pool: PgPool) {
         &admin,
     )
     .await;
-    let canned = json_of(&r)["id"].as_str().unwrap().to_string();
+    let canned = r.json()["id"].as_str().unwrap().to_string();
 
     // Every admin function with arguments an admin's call would succeed with.
     let form_calls: Vec<(&str, String)> = vec![
@@ -775,7 +759,7 @@ async fn an_agent_is_refused_every_admin_function_and_page(pool: PgPool) {
         async move {
             let r = post(&app, path, &format!("site_id={site}"), &admin).await;
             assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
-            json_of(&r)
+            r.json()
         }
     };
     let json_calls: Vec<(&str, Value)> = vec![

@@ -2,28 +2,17 @@
 //! audit, 403 for agents), the offline decision outside hours whatever the agents' switches,
 //! the auto-greeting as a chat's first message, and the busy reply posted once.
 
-use crate::common::{form_post, json_post, send, Reply};
+use crate::common::{form_post, json_post, send, staff, Reply};
 use axum::Router;
 use http::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use switchboard::domain::accounts::{create_user::create_user, session};
 use switchboard::domain::cases::someone_available;
 use switchboard::domain::conversations::send_busy_replies::send_busy_replies;
 use switchboard::model::Role;
 use uuid::Uuid;
 
 const IP: [u8; 4] = [10, 0, 0, 7];
-
-async fn staff(pool: &PgPool, name: &str, role: Role) -> (Uuid, String) {
-    let email = format!("{}@example.com", Uuid::new_v4().simple());
-    let id = create_user(pool, None, name, &email, "correct-horse-1", role)
-        .await
-        .unwrap()
-        .id;
-    let s = session::issue(pool, id, "127.0.0.1", "test").await.unwrap();
-    (id, format!("sb_session={}", s.token))
-}
 
 /// A guest-mode site whose group has `agent` at level 1; returns (key, site id).
 async fn site(pool: &PgPool, agent: Uuid) -> (String, Uuid) {
@@ -59,10 +48,6 @@ async fn site(pool: &PgPool, agent: Uuid) -> (String, Uuid) {
 
 async fn post(app: &Router, path: &str, body: Value, cookie: &str) -> Reply {
     send(app, json_post(path, &body, Some(cookie)), IP).await
-}
-
-fn body(r: &Reply) -> Value {
-    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
 }
 
 fn closed_week(site: Uuid, version: i64, zone: &str) -> Value {
@@ -102,7 +87,7 @@ async fn outside_working_hours_the_site_is_offline_whatever_the_switches(pool: P
     )
     .await;
     assert_eq!(got.status, StatusCode::OK, "{}", got.body);
-    let v = body(&got);
+    let v = got.json();
     assert_eq!(v["enabled"], false);
     let version = v["version"].as_i64().unwrap();
 
@@ -167,7 +152,7 @@ async fn outside_working_hours_the_site_is_offline_whatever_the_switches(pool: P
     )
     .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    assert_eq!(body(&saved)["version"].as_i64().unwrap(), version + 1);
+    assert_eq!(saved.json()["version"].as_i64().unwrap(), version + 1);
     assert!(!someone_available(&pool, site_id, None, connected)
         .await
         .unwrap());
@@ -222,7 +207,7 @@ async fn outside_working_hours_the_site_is_offline_whatever_the_switches(pool: P
     off["form"]["enabled"] = json!(false);
     let saved = post(&app, "/api/admin/hours/save", off, &admin).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    assert_eq!(body(&saved)["enabled"], false);
+    assert_eq!(saved.json()["enabled"], false);
     assert!(someone_available(&pool, site_id, None, connected)
         .await
         .unwrap());
@@ -248,7 +233,7 @@ async fn the_greeting_opens_a_chat_and_the_busy_reply_comes_once(pool: PgPool) {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let saved = post(&app, "/api/admin/greetings/save", form(1, "2"), &admin).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    let v = body(&saved);
+    let v = saved.json();
     assert_eq!(
         v["busy_text"],
         "All our agents are busy; we'll be with you shortly"
@@ -269,7 +254,7 @@ async fn the_greeting_opens_a_chat_and_the_busy_reply_comes_once(pool: PgPool) {
         )
         .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        body(&r)["conversation_id"]
+        r.json()["conversation_id"]
             .as_str()
             .unwrap()
             .parse::<Uuid>()

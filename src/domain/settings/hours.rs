@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// Day keys in the order of the week (Monday first, as `jiff` numbers them 1–7).
-pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/// Day keys in the order of the week (one list for server and form: `model::DAY_KEYS`).
+pub const DAYS: [&str; 7] = crate::model::DAY_KEYS;
 
 /// At most this many holidays per site (one per line in the form).
 pub const MAX_HOLIDAYS: usize = 366;

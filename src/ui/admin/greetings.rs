@@ -2,40 +2,18 @@
 //! reply (when nobody has answered within N minutes) and the away message (above the offline
 //! form).
 
-use super::SiteSelect;
+use super::form::{site_settings, SaveState};
 use crate::api::site_greetings::{greetings, save_greetings, GreetingsSettings};
-use crate::error::AppError;
-use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use uuid::Uuid;
 
 /// The greetings page.
 #[component]
 pub fn AdminGreetings() -> impl IntoView {
-    let chosen = RwSignal::new(None::<Uuid>);
-    let settings = LocalResource::new(move || {
-        let site = chosen.get();
-        async move {
-            match site {
-                Some(id) => greetings(id).await.map(Some),
-                None => Ok(None),
-            }
-        }
-    });
     view! {
         <Title text="Greetings — Switchboard" />
         <h1>"Greetings and automated responses"</h1>
-        <SiteSelect chosen />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match settings.await {
-                    Ok(Some(s)) => Either::Left(view! { <GreetingsForm settings=s /> }),
-                    Ok(None) => Either::Right(Either::Left(view! { <p>"Create a site first."</p> })),
-                    Err(e) => Either::Right(Either::Right(view! { <p class="error" role="alert">{e.to_string()}</p> })),
-                }
-            })}
-        </Transition>
+        {site_settings(greetings, |settings| view! { <GreetingsForm settings /> })}
     }
 }
 
@@ -48,18 +26,14 @@ fn GreetingsForm(settings: GreetingsSettings) -> impl IntoView {
     let busy_text = RwSignal::new(settings.busy_text);
     let busy_minutes = RwSignal::new(settings.busy_minutes);
     let away = RwSignal::new(settings.away);
-    let error = RwSignal::new(None::<AppError>);
-    let saved = RwSignal::new(false);
-    let pending = RwSignal::new(false);
+    let state = SaveState::default();
+    let SaveState { saved, pending, .. } = state;
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
+        if !state.start() {
             return;
         }
-        pending.set(true);
-        error.set(None);
-        saved.set(false);
         let form = GreetingsSettings {
             site_id,
             version: version.get_untracked(),
@@ -68,23 +42,10 @@ fn GreetingsForm(settings: GreetingsSettings) -> impl IntoView {
             busy_minutes: busy_minutes.get_untracked(),
             away: away.get_untracked(),
         };
-        leptos::task::spawn_local(async move {
-            match save_greetings(form).await {
-                Ok(s) => {
-                    version.set(s.version);
-                    busy_text.set(s.busy_text);
-                    saved.set(true);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            pending.set(false);
+        state.finish(save_greetings(form), move |s| {
+            version.set(s.version);
+            busy_text.set(s.busy_text);
         });
-    };
-    let error_for = move |field: Option<&'static str>| {
-        error
-            .get()
-            .filter(|e| e.field() == field)
-            .map(|e| view! { <p class="field-error" role="alert">{e.to_string()}</p> })
     };
 
     view! {
@@ -99,7 +60,7 @@ fn GreetingsForm(settings: GreetingsSettings) -> impl IntoView {
                 on:input=move |ev| greeting.set(event_target_value(&ev))
             ></textarea>
             <p class="hint">"Sent as the first message of every new chat. Empty: none."</p>
-            {move || error_for(Some("greeting"))}
+            {move || state.field_error("greeting")}
             <label for="busy-text">"Busy reply"</label>
             <textarea
                 id="busy-text"
@@ -109,7 +70,7 @@ fn GreetingsForm(settings: GreetingsSettings) -> impl IntoView {
                 prop:value=busy_text
                 on:input=move |ev| busy_text.set(event_target_value(&ev))
             ></textarea>
-            {move || error_for(Some("busy_text"))}
+            {move || state.field_error("busy_text")}
             <label for="busy-minutes">"Send the busy reply after (minutes)"</label>
             <input
                 id="busy-minutes"
@@ -118,7 +79,7 @@ fn GreetingsForm(settings: GreetingsSettings) -> impl IntoView {
                 on:input=move |ev| busy_minutes.set(event_target_value(&ev))
             />
             <p class="hint">"When nobody has answered a chat within this many minutes. Empty: never."</p>
-            {move || error_for(Some("busy_minutes"))}
+            {move || state.field_error("busy_minutes")}
             <label for="away">"Away message"</label>
             <textarea
                 id="away"
@@ -129,8 +90,8 @@ fn GreetingsForm(settings: GreetingsSettings) -> impl IntoView {
                 on:input=move |ev| away.set(event_target_value(&ev))
             ></textarea>
             <p class="hint">"Shown above the offline form when nobody can answer."</p>
-            {move || error_for(Some("away"))}
-            {move || error_for(None)}
+            {move || state.field_error("away")}
+            {move || state.form_error()}
             <button type="submit" class="primary" disabled=pending>"Save greetings"</button>
             {move || saved.get().then(|| view! { <p class="ok" role="status">"Greetings saved."</p> })}
         </form>

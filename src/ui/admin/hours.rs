@@ -1,40 +1,19 @@
 //! `/admin/hours`: weekly schedule, time zone, holidays. Outside these hours the widget
 //! shows the offline form whatever the agents' switches say.
 
-use super::SiteSelect;
+use super::form::{site_settings, SaveState};
 use crate::api::site_hours::{save_working_hours, working_hours, HoursSettings, DAY_NAMES};
-use crate::error::AppError;
-use leptos::either::Either;
+use crate::model::DAY_KEYS;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use uuid::Uuid;
 
 /// The working hours page.
 #[component]
 pub fn AdminHours() -> impl IntoView {
-    let chosen = RwSignal::new(None::<Uuid>);
-    let settings = LocalResource::new(move || {
-        let site = chosen.get();
-        async move {
-            match site {
-                Some(id) => working_hours(id).await.map(Some),
-                None => Ok(None),
-            }
-        }
-    });
     view! {
         <Title text="Working hours — Switchboard" />
         <h1>"Working hours"</h1>
-        <SiteSelect chosen />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match settings.await {
-                    Ok(Some(s)) => Either::Left(view! { <HoursForm settings=s /> }),
-                    Ok(None) => Either::Right(Either::Left(view! { <p>"Create a site first."</p> })),
-                    Err(e) => Either::Right(Either::Right(view! { <p class="error" role="alert">{e.to_string()}</p> })),
-                }
-            })}
-        </Transition>
+        {site_settings(working_hours, |settings| view! { <HoursForm settings /> })}
     }
 }
 
@@ -51,20 +30,16 @@ fn HoursForm(settings: HoursSettings) -> impl IntoView {
         .map(|(f, u)| (RwSignal::new(f), RwSignal::new(u)))
         .collect();
     let holidays = RwSignal::new(settings.holidays);
-    let error = RwSignal::new(None::<AppError>);
-    let saved = RwSignal::new(false);
-    let pending = RwSignal::new(false);
+    let state = SaveState::default();
+    let SaveState { saved, pending, .. } = state;
 
     let submit = {
         let days = days.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            if pending.get_untracked() {
+            if !state.start() {
                 return;
             }
-            pending.set(true);
-            error.set(None);
-            saved.set(false);
             let form = HoursSettings {
                 site_id,
                 version: version.get_untracked(),
@@ -76,33 +51,18 @@ fn HoursForm(settings: HoursSettings) -> impl IntoView {
                     .collect(),
                 holidays: holidays.get_untracked(),
             };
-            leptos::task::spawn_local(async move {
-                match save_working_hours(form).await {
-                    Ok(s) => {
-                        version.set(s.version);
-                        holidays.set(s.holidays);
-                        saved.set(true);
-                    }
-                    Err(e) => error.set(Some(e)),
-                }
-                pending.set(false);
+            state.finish(save_working_hours(form), move |s| {
+                version.set(s.version);
+                holidays.set(s.holidays);
             });
         }
     };
-    // An error under its field, or (no field) under the form.
-    let error_for = move |field: Option<&'static str>| {
-        error
-            .get()
-            .filter(|e| e.field() == field)
-            .map(|e| view! { <p class="field-error" role="alert">{e.to_string()}</p> })
-    };
-    const KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     let rows = days
         .into_iter()
         .enumerate()
         .map(|(i, (from, until))| {
             let day = DAY_NAMES[i];
-            let key = KEYS[i];
+            let key = DAY_KEYS[i];
             view! {
                 <fieldset class="day-hours">
                     <legend>{day}</legend>
@@ -120,7 +80,7 @@ fn HoursForm(settings: HoursSettings) -> impl IntoView {
                         prop:value=until
                         on:input=move |ev| until.set(event_target_value(&ev))
                     />
-                    {move || error_for(Some(key))}
+                    {move || state.field_error(key)}
                 </fieldset>
             }
         })
@@ -148,7 +108,7 @@ fn HoursForm(settings: HoursSettings) -> impl IntoView {
                 prop:value=time_zone
                 on:input=move |ev| time_zone.set(event_target_value(&ev))
             />
-            {move || error_for(Some("time_zone"))}
+            {move || state.field_error("time_zone")}
             {rows}
             <label for="hours-holidays">"Holidays"</label>
             <textarea
@@ -159,8 +119,8 @@ fn HoursForm(settings: HoursSettings) -> impl IntoView {
                 on:input=move |ev| holidays.set(event_target_value(&ev))
             ></textarea>
             <p class="hint">"One date per line (YYYY-MM-DD): closed all day."</p>
-            {move || error_for(Some("holidays"))}
-            {move || error_for(None)}
+            {move || state.field_error("holidays")}
+            {move || state.form_error()}
             <button type="submit" class="primary" disabled=pending>"Save working hours"</button>
             {move || saved.get().then(|| view! { <p class="ok" role="status">"Working hours saved."</p> })}
         </form>

@@ -2,6 +2,7 @@
 
 mod agents;
 mod audit;
+mod form;
 mod greetings;
 mod groups;
 mod hours;

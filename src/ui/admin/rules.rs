@@ -2,6 +2,7 @@
 //! rule for level-2 specialists, and the first-response and resolution targets whose
 //! passing flags chats "Overdue" in the agents' lists.
 
+use super::form::{field_error, form_error};
 use crate::api::admin::{list_sites, SiteInfo};
 use crate::api::site_rules::{site_rules, RulesInfo, SaveRules, SaveTargets};
 use crate::error::AppError;
@@ -38,20 +39,6 @@ async fn rules_for(chosen: Option<Uuid>) -> Result<(Vec<SiteInfo>, Option<RulesI
         Some(id) => Ok((sites, Some(site_rules(id).await?))),
         None => Ok((sites, None)),
     }
-}
-
-/// An inline error for one field, if the action's last result failed on it.
-fn field_error(error: Option<AppError>, field: &'static str) -> Option<impl IntoView> {
-    error
-        .filter(|e| e.field() == Some(field))
-        .map(|e| view! { <p class="field-error" role="alert">{e.to_string()}</p> })
-}
-
-/// A form-wide error (a stale form, an archived site), if the last result failed so.
-fn form_error(error: Option<AppError>) -> Option<impl IntoView> {
-    error
-        .filter(|e| e.field().is_none())
-        .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
 }
 
 /// The assignment and targets page.

@@ -1,6 +1,7 @@
 //! `/admin/canned`: per site, the site-wide responses every agent of the site inserts with
 //! "/" in the composer: list, add, edit, delete.
 
+use super::form::{field_error, form_error};
 use crate::api::admin::{list_sites, SiteInfo};
 use crate::api::canned::{
     site_canned, Canned, CreateSiteCanned, DeleteSiteCanned, UpdateSiteCanned,
@@ -26,20 +27,6 @@ async fn canned_for(
         Some(id) => Ok((sites, Some((id, site_canned(id).await?)))),
         None => Ok((sites, None)),
     }
-}
-
-/// An inline error for one field, if the last result failed on it.
-fn field_error(error: Option<AppError>, field: &'static str) -> Option<impl IntoView> {
-    error
-        .filter(|e| e.field() == Some(field))
-        .map(|e| view! { <p class="field-error" role="alert">{e.to_string()}</p> })
-}
-
-/// An error that belongs to no one field (a duplicate shortcut, a response already gone).
-fn form_error(error: Option<AppError>) -> Option<impl IntoView> {
-    error
-        .filter(|e| e.field().is_none())
-        .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
 }
 
 /// The site canned responses page.

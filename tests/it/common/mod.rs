@@ -65,6 +65,11 @@ impl Reply {
             .find(|v| v.starts_with("sb_session=") && !v.starts_with("sb_session=;"))
             .map(|v| v.split(';').next().unwrap().to_string())
     }
+
+    /// The body as JSON (the test fails, showing the body, when it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
 }
 
 /// Sends a request through the router as if from `ip`.
@@ -135,4 +140,17 @@ pub async fn sign_in(app: &Router, email: &str) -> String {
     let r = login(app, email, "correct-horse-1", [10, 0, 0, 1]).await;
     assert_eq!(r.status, StatusCode::OK, "sign-in failed: {}", r.body);
     r.session_cookie().expect("a session cookie")
+}
+
+/// A staff account named `name` (a fresh email) and its session cookie, `sb_session=…`.
+pub async fn staff(pool: &PgPool, name: &str, role: Role) -> (uuid::Uuid, String) {
+    let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
+    let id = create_user(pool, None, name, &email, "correct-horse-1", role)
+        .await
+        .unwrap()
+        .id;
+    let s = switchboard::domain::accounts::session::issue(pool, id, "127.0.0.1", "test")
+        .await
+        .unwrap();
+    (id, format!("sb_session={}", s.token))
 }
