@@ -134,7 +134,7 @@
     button = document.createElement("button");
     button.type = "button";
     button.className = "sb-launch";
-    button.setAttribute("aria-label", "Open chat");
+    button.setAttribute("aria-label", typeof cfg.label === "string" && cfg.label ? cfg.label : "Open chat");
     button.setAttribute("aria-expanded", "false");
     button.innerHTML = '<svg width="28" height="28" viewBox="0 0 24 24" fill="currentColor" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
     badge = document.createElement("span");

@@ -70,13 +70,14 @@ test("an admin styles the widget with a live preview; the widget on another orig
   await page.getByRole("button", { name: "Save appearance" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Appearance saved." })).toBeVisible();
   const after = await (await page.request.get(`${baseURL}/widget/${key}/config`)).json();
-  expect(after).toEqual({ position: "left", color: "#aa3300", title });
+  expect(after).toEqual({ position: "left", color: "#aa3300", title, label: "Ouvrir la discussion" });
 
   // The customer's page, on another origin, in a fresh context.
   const ctx = await browser.newContext();
   const host = await ctx.newPage();
   await host.goto(`${hostURL}/?site=${key}&server=${encodeURIComponent(baseURL)}`);
-  const open = host.getByRole("button", { name: "Open chat" });
+  // The launcher is named in the widget's language too.
+  const open = host.getByRole("button", { name: "Ouvrir la discussion" });
   await expect(open).toBeVisible();
   await expect(open).toHaveCSS("left", "20px");
   await expect(open).toHaveCSS("background-color", RUST);

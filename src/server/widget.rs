@@ -53,6 +53,9 @@ pub async fn config(
             "position": site.settings.position,
             "color": site.settings.color,
             "title": site.settings.title,
+            // The launcher's accessible name, in the widget's language (the loader has no
+            // strings table of its own: it stays under 5 KB).
+            "label": crate::ui::widget::text::strings(&site.settings.language).open_chat,
         }))
         .into_response(),
     };

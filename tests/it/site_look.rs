@@ -399,6 +399,7 @@ async fn the_widget_follows_a_save_at_once(pool: PgPool) {
     assert_eq!(cfg["position"], "left");
     assert_eq!(cfg["color"], "#aa3300");
     assert_eq!(cfg["title"], "Aide en ligne");
+    assert_eq!(cfg["label"], "Ouvrir la discussion");
 
     // The iframe page: French, the colour, the title, the settings it hydrates from.
     let page = send(&app, get(&format!("/widget/{key}"), None), IP).await;

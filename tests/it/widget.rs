@@ -206,6 +206,7 @@ async fn the_loader_gets_settings_on_allowed_origins_and_a_reason_elsewhere(pool
     let cfg: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(cfg["position"], "right");
     assert_eq!(cfg["color"], "#2563eb");
+    assert_eq!(cfg["label"], "Open chat");
 
     switchboard::db::sites::set_allowed_origins(&pool, site_id, &["https://shop.example".into()])
         .await
