@@ -32,6 +32,10 @@ pub struct ChatSummary {
     pub last_seq: i64,
     /// Past its site's first-response or resolution target (shown as "Overdue").
     pub overdue: Option<crate::model::Overdue>,
+    /// Seconds until it passes a target it has not passed yet: the list fetches again then,
+    /// so "Overdue" shows on time without any other change.
+    #[serde(default)]
+    pub overdue_in_secs: Option<i64>,
 }
 
 /// A page of a list, and how many there are in all (`mine`: how many are the agent's own).
@@ -135,8 +139,17 @@ fn summary(r: crate::db::workspace::ListRow, me: Uuid, now: time::OffsetDateTime
         r.resolution_target_secs,
         now,
     );
+    let overdue_in_secs = crate::domain::settings::rules::overdue_in(
+        &r.status,
+        r.waiting_since,
+        r.created_at,
+        r.first_response_target_secs,
+        r.resolution_target_secs,
+        now,
+    );
     ChatSummary {
         overdue,
+        overdue_in_secs,
         conversation_id: r.id,
         visitor_name: r.visitor_name.unwrap_or_else(|| "Visitor".into()),
         email: r.email,

@@ -434,6 +434,26 @@ async fn chats_past_the_targets_are_flagged_overdue_at_once(pool: PgPool) {
     );
     let chatting = overdue_in(&app, "chatting", &agent_cookie).await;
     assert_eq!(chatting, vec![(old_open, json!("resolution"))]);
+    // When the next target comes due, so the dashboard fetches again then: the fresh chat
+    // passes its 1-minute target within a minute; the old one has passed everything.
+    let due = |list: &Value, id: Uuid| {
+        list["chats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["conversation_id"] == json!(id))
+            .unwrap()["overdue_in_secs"]
+            .clone()
+    };
+    let waiting = post(&app, "/api/conversations/waiting", "", &agent_cookie)
+        .await
+        .json();
+    let secs = due(&waiting, fresh).as_i64().unwrap();
+    assert!((1..=61).contains(&secs), "{secs}");
+    let chatting = post(&app, "/api/conversations/chatting", "", &agent_cookie)
+        .await
+        .json();
+    assert_eq!(due(&chatting, old_open), Value::Null);
 
     // Targets removed: the flags go at once.
     let r = save_targets(&app, &admin, site, v + 1, "", "").await;

@@ -121,6 +121,35 @@ pub fn overdue(
     }
 }
 
+/// Seconds from `now` until the next target this chat has not passed yet would pass (the
+/// same targets as [`overdue`]), so a list can fetch again then and show "Overdue" without
+/// waiting for another change. `None`: no target ahead (none set, or all passed).
+pub fn overdue_in(
+    status: &str,
+    waiting_since: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    first_response_secs: Option<i32>,
+    resolution_secs: Option<i32>,
+    now: OffsetDateTime,
+) -> Option<i64> {
+    // `overdue` flags a chat once more than `secs` have gone by: one second after the mark.
+    let left = |since: OffsetDateTime, secs: i32| {
+        Some(i64::from(secs) + 1 - (now - since).whole_seconds()).filter(|s| *s > 0)
+    };
+    let first = match first_response_secs {
+        Some(t) if status == "waiting" => left(waiting_since.unwrap_or(created_at), t),
+        _ => None,
+    };
+    let resolution = match resolution_secs {
+        Some(t) if matches!(status, "waiting" | "assigned" | "active") => left(created_at, t),
+        _ => None,
+    };
+    match (first, resolution) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// What the audit log keeps of the rules.
 fn rules_json(r: &RulesRow) -> serde_json::Value {
     serde_json::json!({
@@ -349,5 +378,59 @@ mod tests {
             overdue("resolved", None, ago(999), Some(60), Some(60), now),
             None
         );
+    }
+
+    #[test]
+    fn time_until_overdue() {
+        let now = OffsetDateTime::now_utc();
+        let ago = |secs: i64| now - time::Duration::seconds(secs);
+        // Waiting 50 s of a 60 s first-response target: flagged 11 s from now.
+        assert_eq!(
+            overdue_in("waiting", Some(ago(50)), ago(50), Some(60), None, now),
+            Some(11)
+        );
+        // The sooner of the two targets.
+        assert_eq!(
+            overdue_in(
+                "waiting",
+                Some(ago(10)),
+                ago(3590),
+                Some(60),
+                Some(3600),
+                now
+            ),
+            Some(11)
+        );
+        // Past the first-response target: only the resolution target is ahead.
+        assert_eq!(
+            overdue_in(
+                "waiting",
+                Some(ago(100)),
+                ago(100),
+                Some(60),
+                Some(3600),
+                now
+            ),
+            Some(3501)
+        );
+        // An assigned chat has no first-response target to pass.
+        assert_eq!(
+            overdue_in("assigned", Some(ago(10)), ago(10), Some(60), None, now),
+            None
+        );
+        // All passed, none set, or resolved: nothing ahead.
+        assert_eq!(
+            overdue_in("active", None, ago(99), Some(60), Some(60), now),
+            None
+        );
+        assert_eq!(overdue_in("waiting", None, ago(1), None, None, now), None);
+        assert_eq!(
+            overdue_in("resolved", None, ago(1), Some(60), Some(60), now),
+            None
+        );
+        // At the moment `overdue_in` names, `overdue` flags it.
+        let due = overdue_in("waiting", Some(ago(50)), ago(50), Some(60), None, now).unwrap();
+        let then = now + time::Duration::seconds(due);
+        assert!(overdue("waiting", Some(ago(50)), ago(50), Some(60), None, then).is_some());
     }
 }

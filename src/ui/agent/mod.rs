@@ -253,6 +253,38 @@ fn list_rows(
     }
 }
 
+/// Bumps `due` (which the list's resource tracks) when the first listed chat passes a
+/// response target, so the list fetches again and shows "Overdue" on time, not at the next
+/// queue change. Each fetch re-arms it; a timer from an older fetch is ignored when it fires.
+fn refetch_when_due(
+    list: LocalResource<Result<ChatList, crate::error::AppError>>,
+    due: RwSignal<u32>,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        let armed = StoredValue::new(0u64);
+        Effect::new(move |_| {
+            let Some(Ok(l)) = list.get() else { return };
+            let generation = armed.get_value() + 1;
+            armed.set_value(generation);
+            // The browser's timers take i32 milliseconds: beyond ~24 days, a later fetch
+            // (any queue change) re-arms it anyway.
+            let Some(secs) = l.chats.iter().filter_map(|c| c.overdue_in_secs).min() else {
+                return;
+            };
+            let ms = u32::try_from(secs.clamp(1, 2_000_000) * 1000).unwrap_or(u32::MAX);
+            leptos::task::spawn_local(async move {
+                gloo_timers::future::TimeoutFuture::new(ms).await;
+                if armed.try_get_value() == Some(generation) {
+                    due.update(|n| *n += 1);
+                }
+            });
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (list, due);
+}
+
 /// "Waiting": visitors waiting for an agent, oldest first, live; "Assign to me" takes one.
 #[component]
 fn WaitingList() -> impl IntoView {
@@ -260,10 +292,13 @@ fn WaitingList() -> impl IntoView {
     let ws = use_workspace();
     let limit = RwSignal::new(100i64);
     // Fetched in the browser only (the socket says when to refetch).
+    let due = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         ws.queues.track();
+        due.track();
         waiting_chats(Some(limit.get()))
     });
+    refetch_when_due(list, due);
     let error = RwSignal::new(None::<String>);
     let navigate = StoredValue::new(leptos_router::hooks::use_navigate());
     let take = move |id: Uuid| {
@@ -337,10 +372,13 @@ fn ChattingList() -> impl IntoView {
     use crate::api::conversations::chatting_chats;
     let ws = use_workspace();
     let limit = RwSignal::new(100i64);
+    let due = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         ws.queues.track();
+        due.track();
         chatting_chats(Some(limit.get()))
     });
+    refetch_when_due(list, due);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(Ok(l)) = list.get() {
