@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod assignment;
+pub mod attachment_store;
 pub mod attachments;
 pub mod audit;
 pub mod bus;
@@ -11,6 +12,7 @@ pub mod cases;
 pub mod contacts;
 pub mod conversations;
 pub mod login_attempts;
+pub mod message_batch;
 pub mod sessions;
 pub mod site_look;
 pub mod site_rules;

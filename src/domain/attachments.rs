@@ -1,11 +1,15 @@
 //! Files in conversations: checked against the site's size limit and type allowlist, stored
-//! once per content (content-addressed by SHA-256 under `$SWITCHBOARD_DATA_DIR/attachments`),
-//! and served only to whoever may see the conversation.
+//! once per content (content-addressed by SHA-256 in the attachment store: a local directory
+//! or an S3-compatible bucket, see [`crate::db::attachment_store`]), and served only to
+//! whoever may see the conversation.
 
+use crate::db::attachment_store::{AttachmentStore, Blob, Spool, StoreError, SPOOL_AFTER};
 use crate::db::{self, attachments::AttachmentRow, Pool};
 use crate::domain::conversations::{access::visible_conversation, ConversationError, Viewer};
 use crate::model::human_size;
 use crate::realtime::protocol::AttachmentRef;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
@@ -22,7 +26,10 @@ pub enum AttachmentError {
     #[error(transparent)]
     Conversation(#[from] ConversationError),
     #[error("storing the file failed: {0}")]
-    Io(#[from] std::io::Error),
+    Store(#[from] StoreError),
+    /// The body stopped arriving (the client went away); nothing was stored.
+    #[error("The upload was interrupted.")]
+    Interrupted(std::io::Error),
 }
 
 impl From<sqlx::Error> for AttachmentError {
@@ -67,49 +74,99 @@ pub fn clean_filename(raw: &str) -> String {
     }
 }
 
-/// Where the bytes with this SHA-256 live.
+/// Where the local store (the default) keeps the bytes with this SHA-256.
 pub fn path_for(data_dir: &Path, sha256: &str) -> PathBuf {
     data_dir.join("attachments").join(&sha256[..2]).join(sha256)
 }
 
-/// An upload as received.
-#[derive(Debug, Clone, Copy)]
-pub struct Upload<'a> {
+/// An upload as received: the body arrives as a stream, so a file is never held whole in
+/// memory (at most [`SPOOL_AFTER`] bytes plus the parts in flight).
+pub struct Upload<'a, S> {
     pub filename: &'a str,
     pub content_type: &'a str,
-    pub bytes: &'a [u8],
+    /// `Content-Length` when the client sent one: a body announced too big is refused before
+    /// a byte of it is read.
+    pub declared_len: Option<u64>,
+    pub body: S,
 }
 
 /// Checks and stores a file for `conversation`; it is sent with the next message that names
-/// it (`Send { attachment }`).
-pub async fn store_upload(
+/// it (`Send { attachment }`). `cap` is the most this node reads for any site.
+pub async fn store_upload<S>(
     pool: &Pool,
-    data_dir: &Path,
+    store: &AttachmentStore,
     viewer: &Viewer,
     conversation: Uuid,
-    upload: Upload<'_>,
-) -> Result<AttachmentRef, AttachmentError> {
+    cap: u64,
+    upload: Upload<'_, S>,
+) -> Result<AttachmentRef, AttachmentError>
+where
+    S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin,
+{
     let conv = visible_conversation(pool, viewer, conversation).await?;
     let (limit, allowed) = db::sites::attachment_rules(pool, conv.site_id).await?;
-    if upload.bytes.is_empty() {
-        return Err(AttachmentError::Empty);
-    }
-    if upload.bytes.len() as i64 > limit {
-        return Err(AttachmentError::TooBig { limit });
-    }
+    let limit = (limit.max(0) as u64).min(cap);
     let content_type = essence(upload.content_type);
     if !type_allowed(&allowed, &content_type) {
         return Err(AttachmentError::TypeNotAllowed(content_type));
     }
-    let sha = hex::encode(Sha256::digest(upload.bytes));
-    let path = path_for(data_dir, &sha);
-    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        let dir = path.parent().expect("has a parent");
-        tokio::fs::create_dir_all(dir).await?;
-        // Written aside, then renamed: a reader never sees half a file.
-        let tmp = dir.join(format!(".{sha}.{}", Uuid::new_v4().simple()));
-        tokio::fs::write(&tmp, upload.bytes).await?;
-        tokio::fs::rename(&tmp, &path).await?;
+    let too_big = || AttachmentError::TooBig {
+        limit: limit as i64,
+    };
+    if upload.declared_len.is_some_and(|n| n > limit) {
+        return Err(too_big());
+    }
+    let mut body = upload.body;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    // Small files (nearly all) stay in memory and go to the store in one write; past
+    // SPOOL_AFTER the body streams into a multipart upload at a temporary key.
+    let mut held: Vec<Bytes> = Vec::new();
+    let mut held_len = 0usize;
+    let mut spool: Option<Spool> = None;
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                if let Some(s) = spool {
+                    s.abort().await;
+                }
+                return Err(AttachmentError::Interrupted(e));
+            }
+        };
+        size += chunk.len() as u64;
+        if size > limit {
+            if let Some(s) = spool {
+                s.abort().await;
+            }
+            return Err(too_big());
+        }
+        hasher.update(&chunk);
+        held_len += chunk.len();
+        held.push(chunk);
+        if held_len >= SPOOL_AFTER {
+            let s = match &mut spool {
+                Some(s) => s,
+                None => spool.insert(store.spool().await?),
+            };
+            for part in held.drain(..) {
+                s.write(part).await?;
+            }
+            held_len = 0;
+        }
+    }
+    if size == 0 {
+        return Err(AttachmentError::Empty);
+    }
+    let sha = hex::encode(hasher.finalize());
+    match spool {
+        Some(mut s) => {
+            for part in held.drain(..) {
+                s.write(part).await?;
+            }
+            store.adopt(s, &sha).await?;
+        }
+        None => store.put(&sha, held).await?,
     }
     let row = db::attachments::insert(
         pool,
@@ -117,25 +174,26 @@ pub async fn store_upload(
         &sha,
         &clean_filename(upload.filename),
         &content_type,
-        upload.bytes.len() as i64,
+        size as i64,
     )
     .await?;
     Ok(row.to_ref())
 }
 
-/// A file `viewer` may download, and where its bytes are.
+/// A file `viewer` may download, and its bytes (`None`: the row is there but the store has
+/// lost the bytes).
 pub async fn open(
     pool: &Pool,
-    data_dir: &Path,
+    store: &AttachmentStore,
     viewer: &Viewer,
     id: Uuid,
-) -> Result<(AttachmentRow, PathBuf), AttachmentError> {
+) -> Result<(AttachmentRow, Option<Blob>), AttachmentError> {
     let row = db::attachments::find(pool, id)
         .await?
         .ok_or(ConversationError::NotFound)?;
     visible_conversation(pool, viewer, row.conversation_id).await?;
-    let path = path_for(data_dir, &row.sha256);
-    Ok((row, path))
+    let blob = store.get(&row.sha256).await?;
+    Ok((row, blob))
 }
 
 #[cfg(test)]

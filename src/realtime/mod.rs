@@ -21,3 +21,5 @@ pub mod presence;
 pub mod rate_limit;
 #[cfg(feature = "ssr")]
 pub mod socket;
+#[cfg(feature = "ssr")]
+pub mod writer;

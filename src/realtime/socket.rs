@@ -6,7 +6,7 @@
 //! sequence it sent: live events from the hub are skipped when already sent and gaps are
 //! filled from Postgres, so delivery is exactly once and in order.
 
-use super::hub::{next_socket_id, Kick, KickReason, Member, SocketId, SOCKET_QUEUE};
+use super::hub::{next_socket_id, Kick, KickReason, Member, Outbox, SocketId, SOCKET_QUEUE};
 use super::protocol::{
     decode, encode, Author, ClientFrame, ErrorCode, Event, ServerFrame, HEARTBEAT_SECS,
     TYPING_EXPIRES_MS, TYPING_THROTTLE_MS,
@@ -14,17 +14,13 @@ use super::protocol::{
 use super::{hub::Hub, presence::Presence, rate_limit::RateLimiter};
 use crate::db;
 use crate::domain::conversations::{
-    access::visible_conversation,
-    append_event::event_from_row,
-    record_receipt::record_receipt,
-    send_message::{send_message, MessageDraft},
-    ConversationError, Viewer,
+    access::visible_conversation, append_event::event_from_row, record_receipt::record_receipt,
+    send_batch::SendRequest, ConversationError, Viewer,
 };
 use crate::server::{assignment, auth, middleware::is_cross_site, state::AppState};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
 use http::HeaderMap;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,9 +28,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-/// Small socket buffers: most sockets are idle widgets, and tungstenite's 128 KiB default
-/// read buffer would cost ~94 KB per socket.
-const READ_BUFFER: usize = 4 * 1024;
+/// Most sockets are idle widgets, so a socket's memory is kept to what it uses. The read
+/// buffer is allocated at this size and tungstenite grows it when a longer frame arrives
+/// (up to the transport cap), so 512 bytes costs no feature: pings, hellos and receipts fit,
+/// a long message makes it grow. (tungstenite's 128 KiB default cost ~94 KB per socket; the
+/// 4 KiB used until 2026-11-22 was a third of an idle socket's memory.)
+const READ_BUFFER: usize = 512;
+/// Not an allocation: the write buffer grows with the frames written (and stays at the
+/// largest); this is only how much may gather before tungstenite writes to the socket.
 const WRITE_BUFFER: usize = 4 * 1024;
 /// Transport cap: frames above this close the socket (protects memory). Frames between
 /// `MAX_FRAME_BYTES` and this get an error event and the socket stays up.
@@ -135,78 +136,104 @@ struct Session {
     viewer: Option<Viewer>,
     /// Per subscribed conversation: the last sequence sent to this socket.
     cursors: HashMap<Uuid, i64>,
-    outbox: mpsc::Sender<Arc<ServerFrame>>,
+    /// The bounded queue the hub fills for this socket (see [`SOCKET_QUEUE`]), made when the
+    /// socket first joins the hub (subscribe, or an agent's staff room): an idle widget
+    /// never joins, and a tokio channel allocates its first block and its cache-padded
+    /// state (~1 KB) when created.
+    queue: Option<(Outbox, mpsc::Receiver<Arc<ServerFrame>>)>,
     kick: Arc<Kick>,
 }
 
-async fn run(socket: WebSocket, state: AppState, viewer: Option<Viewer>) {
-    let (mut sink, mut stream) = socket.split();
-    let (outbox, mut inbox) = mpsc::channel(SOCKET_QUEUE);
+/// The next frame the hub queued, or never while the socket has no queue.
+async fn from_hub(
+    queue: &mut Option<(Outbox, mpsc::Receiver<Arc<ServerFrame>>)>,
+) -> Option<Arc<ServerFrame>> {
+    match queue {
+        Some((_, inbox)) => inbox.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+// One task per socket runs this future; an idle socket's memory is mostly this future, so
+// it holds only what waiting needs. Handling a frame or a hub event (database queries, the
+// writer) is a much larger state machine: it is boxed for the moment it runs
+// (`Box::pin(...)` below) instead of being reserved inline in every idle task. A plain fn
+// returning an `async move` block rather than an `async fn`: an async fn keeps its
+// arguments and the locals moved out of them side by side.
+// `tests::an_idle_socket_task_stays_small` keeps it so.
+fn run(
+    mut socket: WebSocket,
+    state: AppState,
+    viewer: Option<Viewer>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
     let mut s = Session {
         state,
         id: next_socket_id(),
         viewer: None,
         cursors: HashMap::new(),
-        outbox,
+        queue: None,
         kick: Arc::new(Kick::default()),
     };
     let mut replies: Vec<Arc<ServerFrame>> = Vec::new();
     if let Some(v) = viewer {
         replies.extend(s.identified(v).into_iter().map(Arc::new));
     }
-    let started = Instant::now();
-    let silence = s.state.realtime.silence_timeout;
-    metrics::gauge!("switchboard_connections").increment(1.0);
-    let mut last_heard = Instant::now();
-    let close_reason = 'outer: loop {
-        for frame in replies.drain(..) {
-            metrics::counter!("switchboard_frames_out_total").increment(1);
-            let text = encode(&frame);
-            match tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await {
-                Ok(Ok(())) => {}
-                _ => break 'outer None,
+    async move {
+        let started = Instant::now();
+        let silence = s.state.realtime.silence_timeout;
+        metrics::gauge!("switchboard_connections").increment(1.0);
+        let mut last_heard = Instant::now();
+        let close_reason = 'outer: loop {
+            for frame in replies.drain(..) {
+                metrics::counter!("switchboard_frames_out_total").increment(1);
+                let text = encode(&frame);
+                let sending = socket.send(Message::Text(text.into()));
+                match tokio::time::timeout(SEND_TIMEOUT, sending).await {
+                    Ok(Ok(())) => {}
+                    _ => break 'outer None,
+                }
             }
-        }
-        let deadline = if s.viewer.is_none() {
-            (started + IDENTIFY_TIMEOUT).min(last_heard + silence)
-        } else {
-            last_heard + silence
+            let deadline = if s.viewer.is_none() {
+                (started + IDENTIFY_TIMEOUT).min(last_heard + silence)
+            } else {
+                last_heard + silence
+            };
+            tokio::select! {
+                biased;
+                reason = s.kick.kicked() => break Some(match reason {
+                    KickReason::Slow => (4001, "slow consumer: reconnect and resume"),
+                    KickReason::SignedOut => (4003, "signed out"),
+                }),
+                msg = socket.recv() => match msg {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
+                    Some(Ok(Message::Text(text))) => {
+                        last_heard = Instant::now();
+                        metrics::counter!("switchboard_frames_in_total").increment(1);
+                        replies = Box::pin(s.on_text(text.as_str())).await;
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        last_heard = Instant::now();
+                        replies.push(Arc::new(ServerFrame::error(ErrorCode::Malformed, "binary frames are not supported; send JSON text")));
+                    }
+                    Some(Ok(_)) => last_heard = Instant::now(), // ping/pong frames
+                },
+                Some(frame) = from_hub(&mut s.queue) => replies = Box::pin(s.on_hub(frame)).await,
+                _ = tokio::time::sleep_until(deadline.into()) => {
+                    break Some(if s.viewer.is_none() { (4002, "not identified") } else { (4000, "silent for 60 s") });
+                }
+            }
         };
-        tokio::select! {
-            biased;
-            reason = s.kick.kicked() => break Some(match reason {
-                KickReason::Slow => (4001, "slow consumer: reconnect and resume"),
-                KickReason::SignedOut => (4003, "signed out"),
-            }),
-            msg = stream.next() => match msg {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
-                Some(Ok(Message::Text(text))) => {
-                    last_heard = Instant::now();
-                    metrics::counter!("switchboard_frames_in_total").increment(1);
-                    replies = s.on_text(text.as_str()).await;
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    last_heard = Instant::now();
-                    replies.push(Arc::new(ServerFrame::error(ErrorCode::Malformed, "binary frames are not supported; send JSON text")));
-                }
-                Some(Ok(_)) => last_heard = Instant::now(), // ping/pong frames
-            },
-            Some(frame) = inbox.recv() => replies = s.on_hub(frame).await,
-            _ = tokio::time::sleep_until(deadline.into()) => {
-                break Some(if s.viewer.is_none() { (4002, "not identified") } else { (4000, "silent for 60 s") });
-            }
+        if let Some((code, reason)) = close_reason {
+            let _ = socket
+                .send(Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })))
+                .await;
         }
-    };
-    if let Some((code, reason)) = close_reason {
-        let _ = sink
-            .send(Message::Close(Some(CloseFrame {
-                code,
-                reason: reason.into(),
-            })))
-            .await;
+        metrics::gauge!("switchboard_connections").decrement(1.0);
+        s.cleanup();
     }
-    metrics::gauge!("switchboard_connections").decrement(1.0);
-    s.cleanup();
 }
 
 impl Session {
@@ -214,11 +241,16 @@ impl Session {
         &self.state.realtime
     }
 
-    fn member(&self) -> Member {
+    /// This socket as the hub knows it (its queue made on first use).
+    fn member(&mut self) -> Member {
+        let user = self.agent_id();
+        let (outbox, _) = self
+            .queue
+            .get_or_insert_with(|| mpsc::channel(SOCKET_QUEUE));
         Member {
             socket: self.id,
-            user: self.agent_id(),
-            outbox: self.outbox.clone(),
+            user,
+            outbox: outbox.clone(),
             kick: self.kick.clone(),
         }
     }
@@ -241,10 +273,11 @@ impl Session {
             me: self.me().expect("just identified"),
             heartbeat_secs: HEARTBEAT_SECS,
         }];
-        if let Some(Viewer::Agent { user_id, name }) = &self.viewer {
-            self.rt().hub.join_staff(self.member());
-            self.rt().presence.connected(&self.rt().hub, *user_id, name);
-            assignment::spawn_after_agent_freed(&self.state, *user_id);
+        if let Some(Viewer::Agent { user_id, name }) = self.viewer.clone() {
+            let member = self.member();
+            self.rt().hub.join_staff(member);
+            self.rt().presence.connected(&self.rt().hub, user_id, &name);
+            assignment::spawn_after_agent_freed(&self.state, user_id);
             out.extend(self.rt().presence.snapshot());
         }
         out
@@ -355,9 +388,10 @@ impl Session {
         }
         // Join before reading the backlog: whatever commits from now on is queued for us,
         // and the cursor below drops what the backlog already covered.
+        let member = self.member();
         self.rt()
             .hub
-            .join_at(conversation, conv.assignee_id, self.member(), conv.last_seq);
+            .join_at(conversation, conv.assignee_id, member, conv.last_seq);
         let rows = match db::conversations::events_between(
             &self.state.pool,
             conversation,
@@ -420,26 +454,25 @@ impl Session {
             }
         }
         let viewer = self.viewer.clone().expect("checked by caller");
-        let message = MessageDraft {
-            key: &key,
-            body: &body,
+        let request = SendRequest {
+            viewer,
+            conversation_id: conversation,
+            key: key.clone(),
+            body,
             note,
             attachment,
         };
-        match send_message(&self.state.pool, &viewer, conversation, message).await {
+        // The node's writer stores it in its next batch and publishes its events once
+        // committed. When the writer's queue is full this waits for room: this socket's task
+        // reads no further frame meanwhile (backpressure on the writing socket; nothing is
+        // dropped, and its hub deliveries wait in its own bounded queue as during any write).
+        match self.state.writer.send(request).await {
             Ok(sent) => {
                 let duplicate = sent.event.is_none();
                 if !duplicate {
                     metrics::counter!("switchboard_messages_stored_total").increment(1);
                 }
-                let reopened = sent.preceding.as_ref().is_some_and(assignment::is_reopen);
-                if let Some(preceding) = sent.preceding {
-                    self.rt().hub.publish(preceding);
-                }
-                if let Some(event) = sent.event {
-                    self.rt().hub.publish(event);
-                }
-                if reopened {
+                if sent.preceding.as_ref().is_some_and(assignment::is_reopen) {
                     assignment::spawn_after_chat_waiting(&self.state, conversation);
                 }
                 vec![ServerFrame::Sent {
@@ -558,4 +591,22 @@ fn conversation_error(e: ConversationError, key: Option<String>) -> ServerFrame 
 
 fn internal(e: ConversationError) -> Vec<ServerFrame> {
     vec![conversation_error(e, None)]
+}
+
+#[cfg(test)]
+mod tests {
+    /// The size of the future an async fn returns.
+    fn future_size<A, B, C, F: std::future::Future>(_: impl Fn(A, B, C) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// An idle socket costs its task, and its task is `run`'s future (1,112 bytes on
+    /// 2026-11-22, 1,768 as an `async fn`): frame handling must stay boxed (`on_text` alone is
+    /// ~1.6 KB of database and writer state), or every idle widget pays for it.
+    #[test]
+    fn an_idle_socket_task_stays_small() {
+        let n = future_size(super::run);
+        eprintln!("run() future: {n} bytes");
+        assert!(n <= 1536, "an idle socket's task is {n} bytes");
+    }
 }

@@ -1,5 +1,6 @@
 //! Configuration from environment variables (documented in README.md).
 
+use crate::db::attachment_store::{AttachmentStore, StoreSetting};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -10,6 +11,11 @@ pub struct Config {
     pub addr: SocketAddr,
     /// `SWITCHBOARD_DATA_DIR`: embedded Postgres cluster and attachments (default ./data).
     pub data_dir: PathBuf,
+    /// Where attachment bytes live: `$SWITCHBOARD_DATA_DIR/attachments` by default, an
+    /// S3-compatible bucket when `SWITCHBOARD_S3_BUCKET` is set (with `SWITCHBOARD_S3_ENDPOINT`,
+    /// `SWITCHBOARD_S3_REGION`, `SWITCHBOARD_S3_PREFIX` and the standard `AWS_*` credentials).
+    /// Built from the environment; nodes of one installation must name the same store.
+    pub attachment_store: AttachmentStore,
     /// `DATABASE_URL`: an existing database; unset means the embedded cluster.
     pub database_url: Option<String>,
     /// `SWITCHBOARD_ADMIN_EMAIL` / `SWITCHBOARD_ADMIN_PASSWORD`: first admin on first start.
@@ -56,6 +62,8 @@ pub enum ConfigError {
     Bus(String),
     #[error("SWITCHBOARD_DB_MAX_CONNECTIONS={0:?} must be a whole number from 2 to 1000")]
     DbMaxConnections(String),
+    #[error("attachment store: {0}")]
+    AttachmentStore(String),
 }
 
 /// Parses a comma-separated list of IPs and CIDR ranges.
@@ -108,16 +116,21 @@ impl Config {
             Ok(n) if (2..=1000).contains(&n) => n,
             _ => return Err(ConfigError::DbMaxConnections(pool_raw)),
         };
+        let data_dir: PathBuf = var("SWITCHBOARD_DATA_DIR")
+            .unwrap_or_else(|| "./data".into())
+            .into();
+        let store_setting = StoreSetting::parse(var).map_err(ConfigError::AttachmentStore)?;
+        let attachment_store = AttachmentStore::open(&store_setting, &data_dir)
+            .map_err(|e| ConfigError::AttachmentStore(e.to_string()))?;
         Ok(Config {
             addr,
+            attachment_store,
             bus,
             db_max_connections,
             metrics_token: var("SWITCHBOARD_METRICS_TOKEN"),
             socket_timeout,
             trusted_proxies,
-            data_dir: var("SWITCHBOARD_DATA_DIR")
-                .unwrap_or_else(|| "./data".into())
-                .into(),
+            data_dir,
             database_url: var("DATABASE_URL"),
             admin_email: var("SWITCHBOARD_ADMIN_EMAIL"),
             admin_password: var("SWITCHBOARD_ADMIN_PASSWORD"),

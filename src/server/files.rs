@@ -6,15 +6,17 @@
 use super::{auth, middleware::is_cross_site, state::AppState};
 use crate::domain::attachments::{self, AttachmentError, Upload};
 use crate::domain::conversations::{ConversationError, Viewer};
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
 use uuid::Uuid;
 
-/// The largest body the upload route reads at all; each site's own limit (10 MB by default)
-/// is checked after, with a clear message.
+/// The largest body the upload route reads at all; each site's own limit (10 MB by default,
+/// at most 100 MB) applies under it, with a clear message. The body is streamed: counted and
+/// hashed as it arrives and refused (413) as soon as it passes the limit.
 pub const MAX_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
 
 fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
@@ -74,7 +76,8 @@ fn attachment_error(e: AttachmentError) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
         AttachmentError::Conversation(c) => refuse(StatusCode::NOT_FOUND, c.to_string()),
-        AttachmentError::Io(err) => {
+        AttachmentError::Interrupted(_) => refuse(StatusCode::BAD_REQUEST, e.to_string()),
+        AttachmentError::Store(err) => {
             tracing::error!(error = %err, "attachment storage failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
@@ -95,7 +98,7 @@ pub async fn upload(
     State(state): State<AppState>,
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let viewer = match viewer(&state, &headers).await {
         Ok(v) => v,
@@ -105,16 +108,22 @@ pub async fn upload(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/octet-stream");
+    let declared_len = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
     let upload = Upload {
         filename: &q.filename,
         content_type,
-        bytes: &body,
+        declared_len,
+        body: body.into_data_stream().map_err(std::io::Error::other),
     };
     match attachments::store_upload(
         &state.pool,
-        &state.config.data_dir,
+        &state.config.attachment_store,
         &viewer,
         q.conversation_id,
+        MAX_UPLOAD_BYTES as u64,
         upload,
     )
     .await
@@ -135,17 +144,14 @@ pub async fn download(
         Ok(v) => v,
         Err(res) => return res,
     };
-    let (row, path) =
-        match attachments::open(&state.pool, &state.config.data_dir, &viewer, id).await {
+    let (row, blob) =
+        match attachments::open(&state.pool, &state.config.attachment_store, &viewer, id).await {
             Ok(found) => found,
             Err(e) => return attachment_error(e),
         };
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::error!(error = %e, path = %path.display(), "attachment missing on disk");
-            return refuse(StatusCode::NOT_FOUND, "This file is no longer available.");
-        }
+    let Some(blob) = blob else {
+        tracing::error!(sha256 = %row.sha256, "attachment missing from the store");
+        return refuse(StatusCode::NOT_FOUND, "This file is no longer available.");
     };
     // SVG can carry scripts: it downloads like any other document.
     let inline = row.content_type.starts_with("image/") && row.content_type != "image/svg+xml";
@@ -154,8 +160,10 @@ pub async fn download(
         if inline { "inline" } else { "attachment" },
         percent_encode(&row.filename)
     );
-    let mut res = Response::new(Body::from(bytes));
+    // Streamed from the store as the client reads: memory stays flat whatever the size.
+    let mut res = Response::new(Body::from_stream(blob.bytes));
     let h = res.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(blob.size));
     if let Ok(v) = HeaderValue::from_str(&row.content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }

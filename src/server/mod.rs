@@ -127,6 +127,22 @@ async fn serve(config: Config, database_url: &str) -> i32 {
         }
     };
     let public_url = config.public_url.clone();
+    // A wrong bucket or credentials should show at start, not at the first upload; the store
+    // may be briefly unreachable, so this warns rather than refusing to start.
+    // (Bounded: the S3 client retries for minutes before giving up.)
+    let probe = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        config.attachment_store.probe(),
+    );
+    match probe.await {
+        Ok(Ok(())) => tracing::info!(store = ?config.attachment_store, "attachment store ready"),
+        Ok(Err(e)) => {
+            tracing::warn!(store = ?config.attachment_store, error = %e, "attachment store not answering")
+        }
+        Err(_) => {
+            tracing::warn!(store = ?config.attachment_store, "attachment store not answering within 10 s")
+        }
+    }
     metrics::install();
     let state = match state::AppState::clustered(pool.clone(), config).await {
         Ok(s) => s,

@@ -5,6 +5,7 @@ use crate::db::Pool;
 use crate::realtime::bus::{self, BusError, BusSetting, ClusterBus};
 use crate::realtime::hub::{Bus, Hub, InProcessBus};
 use crate::realtime::socket::Realtime;
+use crate::realtime::writer::Writer;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub pool: Pool,
     pub config: Arc<Config>,
     pub realtime: Arc<Realtime>,
+    /// This node's message writer (batched durable inserts; see `realtime::writer`).
+    pub writer: Writer,
 }
 
 impl AppState {
@@ -46,11 +49,15 @@ impl AppState {
             .site_addr(config.addr)
             .build();
         let socket_timeout = config.socket_timeout;
+        let realtime = Arc::new(Realtime::new(Hub::new(bus), socket_timeout));
+        // One writer task per node, started with the state (needs a Tokio runtime).
+        let writer = Writer::spawn(pool.clone(), realtime.clone());
         AppState {
             leptos_options,
             pool,
             config: Arc::new(config),
-            realtime: Arc::new(Realtime::new(Hub::new(bus), socket_timeout)),
+            realtime,
+            writer,
         }
     }
 }

@@ -10,6 +10,8 @@ mod common;
 mod accounts;
 mod admin;
 mod assignment;
+mod attachment_store;
+mod batched_writes;
 mod binary;
 mod canned;
 mod cases;

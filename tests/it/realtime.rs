@@ -18,8 +18,8 @@ use uuid::Uuid;
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A running server on a free port; dropped, it stops.
-struct Server {
-    addr: SocketAddr,
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -29,7 +29,7 @@ impl Drop for Server {
     }
 }
 
-async fn serve(pool: PgPool) -> Server {
+pub(crate) async fn serve(pool: PgPool) -> Server {
     serve_app(crate::common::app(pool)).await
 }
 
@@ -47,7 +47,7 @@ async fn serve_app(app: axum::Router) -> Server {
     Server { addr, task }
 }
 
-struct Client {
+pub(crate) struct Client {
     ws: Ws,
 }
 
@@ -63,7 +63,7 @@ impl Client {
         Client { ws }
     }
 
-    async fn visitor(addr: SocketAddr, token: &str) -> Client {
+    pub(crate) async fn visitor(addr: SocketAddr, token: &str) -> Client {
         let mut c = Client::connect(addr, None).await;
         c.send(json!({"type": "hello", "visitor_token": token}))
             .await;
@@ -71,13 +71,13 @@ impl Client {
         c
     }
 
-    async fn agent(addr: SocketAddr, cookie: &str) -> Client {
+    pub(crate) async fn agent(addr: SocketAddr, cookie: &str) -> Client {
         let mut c = Client::connect(addr, Some(cookie)).await;
         assert!(matches!(c.recv().await, ServerFrame::Welcome { .. }));
         c
     }
 
-    async fn send(&mut self, v: serde_json::Value) {
+    pub(crate) async fn send(&mut self, v: serde_json::Value) {
         self.ws.send(Message::text(v.to_string())).await.unwrap();
     }
 
@@ -86,7 +86,7 @@ impl Client {
     }
 
     /// The next frame (skipping presence noise), or a panic after 10 s.
-    async fn recv(&mut self) -> ServerFrame {
+    pub(crate) async fn recv(&mut self) -> ServerFrame {
         loop {
             let f = self.recv_any().await;
             if !matches!(f, ServerFrame::Presence { .. }) {
@@ -122,7 +122,7 @@ impl Client {
         }
     }
 
-    async fn subscribe(&mut self, conv: Uuid, after: i64) -> i64 {
+    pub(crate) async fn subscribe(&mut self, conv: Uuid, after: i64) -> i64 {
         self.send(json!({"type": "subscribe", "conversation_id": conv, "after_seq": after}))
             .await;
         match self.recv().await {
@@ -131,7 +131,7 @@ impl Client {
         }
     }
 
-    async fn say(&mut self, conv: Uuid, key: &str, body: &str) -> ServerFrame {
+    pub(crate) async fn say(&mut self, conv: Uuid, key: &str, body: &str) -> ServerFrame {
         self.send(json!({"type": "send", "conversation_id": conv, "key": key, "body": body}))
             .await;
         loop {
@@ -155,15 +155,15 @@ impl Client {
 }
 
 /// A site with a group, an agent in it, a visitor and their conversation.
-struct World {
-    site: Uuid,
-    agent: Uuid,
-    agent_cookie: String,
-    visitor_token: String,
-    conv: Uuid,
+pub(crate) struct World {
+    pub(crate) site: Uuid,
+    pub(crate) agent: Uuid,
+    pub(crate) agent_cookie: String,
+    pub(crate) visitor_token: String,
+    pub(crate) conv: Uuid,
 }
 
-async fn world(pool: &PgPool) -> World {
+pub(crate) async fn world(pool: &PgPool) -> World {
     let site = switchboard::db::sites::insert(pool, &Uuid::new_v4().to_string(), "Shop", "secret")
         .await
         .unwrap()

@@ -13,6 +13,7 @@ pub mod read_workspace;
 pub mod record_receipt;
 pub mod reopen_conversation;
 pub mod resolve_conversation;
+pub mod send_batch;
 pub mod send_busy_replies;
 pub mod send_message;
 pub mod start_chat;

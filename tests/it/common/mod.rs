@@ -31,11 +31,30 @@ pub fn app_trusting(pool: PgPool, proxies: &str) -> Router {
 }
 
 fn app_with(pool: PgPool, socket_timeout: Duration, proxies: &str) -> Router {
-    let config = Config {
+    router::build(AppState::new(pool, config(socket_timeout, proxies)))
+}
+
+/// The router with its attachments in `store` (e.g. an S3 bucket).
+pub fn app_with_store(
+    pool: PgPool,
+    store: switchboard::db::attachment_store::AttachmentStore,
+) -> Router {
+    let mut config = config(Duration::from_secs(60), "");
+    config.attachment_store = store;
+    router::build(AppState::new(pool, config))
+}
+
+/// The configuration the tests run with.
+fn config(socket_timeout: Duration, proxies: &str) -> Config {
+    Config {
         trusted_proxies: switchboard::server::config::parse_proxies(proxies).unwrap(),
         socket_timeout,
         addr: "127.0.0.1:3000".parse().unwrap(),
         data_dir: std::env::temp_dir(),
+        attachment_store: switchboard::db::attachment_store::AttachmentStore::local(
+            &std::env::temp_dir().join("attachments"),
+        )
+        .unwrap(),
         database_url: None,
         admin_email: None,
         admin_password: None,
@@ -44,8 +63,7 @@ fn app_with(pool: PgPool, socket_timeout: Duration, proxies: &str) -> Router {
         bus: switchboard::realtime::bus::BusSetting::InProcess,
         metrics_token: Some("test-metrics-token".into()),
         db_max_connections: 20,
-    };
-    router::build(AppState::new(pool, config))
+    }
 }
 
 /// A response, read whole.
