@@ -175,26 +175,33 @@ async fn outside_working_hours_the_site_is_offline_whatever_the_switches(pool: P
         stale.body
     );
 
-    // Open around the clock every day (00:00–23:59 in a zone) → online again, unless today
-    // is a holiday in that zone.
-    let mut always = closed_week(site_id, version + 1, "UTC");
-    always["form"]["days"] = json!(vec![("00:00", "23:59"); 7]);
-    let saved = post(&app, "/api/admin/hours/save", always.clone(), &admin).await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    let now_minute: i32 = sqlx::query_scalar("SELECT (extract(hour FROM now() AT TIME ZONE 'UTC') * 60 + extract(minute FROM now() AT TIME ZONE 'UTC'))::int")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    if now_minute < 23 * 60 + 59 {
-        assert!(someone_available(&pool, site_id, None, connected)
-            .await
-            .unwrap());
-    }
-    let today: String =
-        sqlx::query_scalar("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
+    // Open around the clock every day (00:00–23:59) → online again, unless today is a
+    // holiday. The zone is chosen so that it is around noon there now: the one closed minute
+    // (23:59) never falls inside the test, whenever it runs.
+    let utc_hour: i32 =
+        sqlx::query_scalar("SELECT extract(hour FROM now() AT TIME ZONE 'UTC')::int")
             .fetch_one(&pool)
             .await
             .unwrap();
+    let offset = 12 - utc_hour; // -11..=12 hours east of UTC
+                                // IANA's Etc/GMT names count the other way round: Etc/GMT-3 is three hours east.
+    let zone = match offset {
+        0 => "UTC".to_string(),
+        o if o > 0 => format!("Etc/GMT-{o}"),
+        o => format!("Etc/GMT+{}", -o),
+    };
+    let mut always = closed_week(site_id, version + 1, &zone);
+    always["form"]["days"] = json!(vec![("00:00", "23:59"); 7]);
+    let saved = post(&app, "/api/admin/hours/save", always.clone(), &admin).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(someone_available(&pool, site_id, None, connected)
+        .await
+        .unwrap());
+    let today: String = sqlx::query_scalar("SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD')")
+        .bind(&zone)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     always["form"]["version"] = json!(version + 2);
     always["form"]["holidays"] = json!(today);
     let saved = post(&app, "/api/admin/hours/save", always, &admin).await;
