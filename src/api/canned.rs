@@ -16,6 +16,9 @@ pub struct Canned {
     pub body: String,
     /// The agent's own (`true`) or site-wide (`false`).
     pub personal: bool,
+    /// A site-wide response's version, which an edit sends back (a stale one gets 409).
+    #[serde(default)]
+    pub version: i64,
 }
 
 #[cfg(feature = "ssr")]
@@ -30,6 +33,7 @@ mod convert {
         Canned {
             id: r.id,
             personal: r.owner_id.is_some(),
+            version: r.version,
             shortcut: r.shortcut,
             body: r.body,
         }
@@ -38,9 +42,9 @@ mod convert {
     pub fn error(e: CannedError) -> AppError {
         match e {
             CannedError::Invalid { field, message } => AppError::invalid(field, message),
-            e @ (CannedError::DuplicatePersonal(_) | CannedError::DuplicateSite(_)) => {
-                AppError::Conflict(e.to_string())
-            }
+            e @ (CannedError::DuplicatePersonal(_)
+            | CannedError::DuplicateSite(_)
+            | CannedError::Stale(_)) => AppError::Conflict(e.to_string()),
             e @ (CannedError::NotFound | CannedError::UnknownSite) => {
                 AppError::NotFound(e.to_string())
             }
@@ -110,17 +114,18 @@ pub async fn site_canned(site_id: Uuid) -> Result<Vec<Canned>, AppError> {
 }
 
 /// Changes a site-wide response's shortcut and text (admins only); a shortcut the site
-/// already uses is a 409.
+/// already uses, or an edit of a version someone else changed meanwhile, is a 409.
 #[server(endpoint = "canned/site_update")]
 pub async fn update_site_canned(
     id: Uuid,
+    version: i64,
     shortcut: String,
     body: String,
 ) -> Result<Canned, AppError> {
     use crate::server::auth;
     let admin = auth::require_admin().await?;
     let state = auth::state()?;
-    crate::domain::canned::update_site_wide(&state.pool, admin.id, id, &shortcut, &body)
+    crate::domain::canned::update_site_wide(&state.pool, admin.id, id, version, &shortcut, &body)
         .await
         .map(convert::canned)
         .map_err(convert::error)

@@ -12,6 +12,13 @@ pub struct CannedRow {
     pub owner_id: Option<Uuid>,
     pub shortcut: String,
     pub body: String,
+    /// Bumped by every edit; an edit names the version it started from. (Only the admin
+    /// queries select it and the next field; elsewhere they take their defaults.)
+    #[sqlx(default)]
+    pub version: i64,
+    /// Who made the last edit, for the "changed by NAME" refusal.
+    #[sqlx(default)]
+    pub updated_by_name: Option<String>,
 }
 
 /// `user`'s personal responses and the site-wide ones of the sites they may see (admins: all;
@@ -85,7 +92,7 @@ pub async fn delete_personal(db: impl PgExecutor<'_>, id: Uuid, owner: Uuid) -> 
 /// A site's site-wide responses, by shortcut.
 pub async fn site_wide(db: impl PgExecutor<'_>, site_id: Uuid) -> sqlx::Result<Vec<CannedRow>> {
     sqlx::query_as(
-        "SELECT id, site_id, owner_id, shortcut, body FROM canned_responses
+        "SELECT id, site_id, owner_id, shortcut, body, version FROM canned_responses
          WHERE site_id = $1 AND owner_id IS NULL ORDER BY shortcut, id",
     )
     .bind(site_id)
@@ -97,28 +104,34 @@ pub async fn site_wide(db: impl PgExecutor<'_>, site_id: Uuid) -> sqlx::Result<V
 /// such (a personal response is not one).
 pub async fn lock_site_wide(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<CannedRow>> {
     sqlx::query_as(
-        "SELECT id, site_id, owner_id, shortcut, body FROM canned_responses
-         WHERE id = $1 AND owner_id IS NULL FOR UPDATE",
+        "SELECT r.id, r.site_id, r.owner_id, r.shortcut, r.body, r.version,
+                (SELECT u.name FROM users u WHERE u.id = r.updated_by) AS updated_by_name
+         FROM canned_responses r
+         WHERE r.id = $1 AND r.owner_id IS NULL FOR UPDATE OF r",
     )
     .bind(id)
     .fetch_optional(db)
     .await
 }
 
-/// Changes a site-wide response; `false` when its site already has another response with
-/// this shortcut (the unique index decides).
+/// Changes a site-wide response (a new version, by `admin`); `false` when its site already
+/// has another response with this shortcut (the unique index decides).
 pub async fn update_site_wide(
     db: impl PgExecutor<'_>,
     id: Uuid,
+    admin: Uuid,
     shortcut: &str,
     body: &str,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE canned_responses SET shortcut = $2, body = $3 WHERE id = $1 AND owner_id IS NULL",
+        "UPDATE canned_responses SET shortcut = $2, body = $3, version = version + 1,
+                updated_by = $4
+         WHERE id = $1 AND owner_id IS NULL",
     )
     .bind(id)
     .bind(shortcut)
     .bind(body)
+    .bind(admin)
     .execute(db)
     .await;
     match done {

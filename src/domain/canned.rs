@@ -24,6 +24,9 @@ pub enum CannedError {
     DuplicateSite(String),
     #[error("No such response.")]
     NotFound,
+    /// The response was edited since the form was loaded (by this admin).
+    #[error("This response was changed by {0}; reload to see it.")]
+    Stale(String),
     #[error("No such site.")]
     UnknownSite,
     #[error("You can delete only your own responses.")]
@@ -186,6 +189,7 @@ pub async fn update_site_wide(
     pool: &Pool,
     admin: Uuid,
     id: Uuid,
+    version: i64,
     raw_shortcut: &str,
     raw_body: &str,
 ) -> Result<CannedRow, CannedError> {
@@ -196,12 +200,22 @@ pub async fn update_site_wide(
         .await?
         .ok_or(CannedError::NotFound)?;
     let site = before.site_id.ok_or(CannedError::NotFound)?;
-    if !db::canned::update_site_wide(&mut *tx, id, &shortcut, body).await? {
+    // Locked above, so no edit can slip in between this check and the update.
+    if before.version != version {
+        return Err(CannedError::Stale(
+            before
+                .updated_by_name
+                .clone()
+                .unwrap_or_else(|| "another admin".into()),
+        ));
+    }
+    if !db::canned::update_site_wide(&mut *tx, id, admin, &shortcut, body).await? {
         return Err(CannedError::DuplicateSite(shortcut));
     }
     let after = CannedRow {
         shortcut,
         body: body.to_string(),
+        version: before.version + 1,
         ..before.clone()
     };
     audit_site(

@@ -612,7 +612,9 @@ async fn site_canned_responses_are_listed_edited_and_deleted(pool: PgPool) {
     assert_eq!(list(site).await, ["bye=Bye", "hello=Hi there"]);
 
     // Edit: validated, a taken shortcut refused, then saved and audited.
-    let edit = |shortcut: &str, body: &str| format!("id={hello}&shortcut={shortcut}&body={body}");
+    let edit = |shortcut: &str, body: &str| {
+        format!("id={hello}&version=1&shortcut={shortcut}&body={body}")
+    };
     let r = post(&app, "/api/canned/site_update", &edit("hi", "%20"), &admin).await;
     assert_field_error(&r, "body");
     let r = post(&app, "/api/canned/site_update", &edit("bye", "Hi"), &admin).await;
@@ -631,6 +633,29 @@ async fn site_canned_responses_are_listed_edited_and_deleted(pool: PgPool) {
     assert_eq!(log[0].1, Some(alice));
     assert_eq!(log[0].2.as_ref().unwrap()["shortcut"], "hello");
     assert_eq!(log[0].3.as_ref().unwrap()["shortcut"], "hi");
+
+    // A second admin's form still holds version 1: refused, naming who changed it, and the
+    // text stays as Alice saved it. With the new version it goes through.
+    let (_, bea) = staff(&pool, "Bea Admin", Role::Admin).await;
+    let r = post(&app, "/api/canned/site_update", &edit("hey", "Hey"), &bea).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body
+            .contains("This response was changed by Alice Admin; reload to see it."),
+        "{}",
+        r.body
+    );
+    assert_eq!(list(site).await, ["bye=Bye", "hi=Hello {{visitor.name}}"]);
+    let r = post(
+        &app,
+        "/api/canned/site_update",
+        &format!("id={hello}&version=2&shortcut=hi&body=Hello%20again"),
+        &bea,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["version"], 3);
+    assert_eq!(list(site).await, ["bye=Bye", "hi=Hello again"]);
 
     // The agent of the site uses it in the composer ("/" lists the usable responses).
     let r = post(
@@ -751,7 +776,7 @@ async fn an_agent_is_refused_every_admin_function_and_page(pool: PgPool) {
         ("/api/canned/site_list", format!("site_id={site}")),
         (
             "/api/canned/site_update",
-            format!("id={canned}&shortcut=mine&body=Mine"),
+            format!("id={canned}&version=1&shortcut=mine&body=Mine"),
         ),
         ("/api/canned/site_delete", format!("id={canned}")),
         ("/api/admin/widget/get", format!("site_id={site}")),

@@ -179,6 +179,7 @@ fn ResponseItem(
     editing: RwSignal<Option<Uuid>>,
 ) -> impl IntoView {
     let id = canned.id;
+    let version = canned.version;
     let open = move || editing.get() == Some(id);
     let shortcut = canned.shortcut.clone();
     let error = move || update.value().get().and_then(|r| r.err());
@@ -219,6 +220,7 @@ fn ResponseItem(
                         view! {
                             <ActionForm action=update attr:class="stacked">
                                 <input type="hidden" name="id" value=id.to_string() />
+                                <input type="hidden" name="version" value=version.to_string() />
                                 <label for=shortcut_id.clone()>"Shortcut"</label>
                                 <input
                                     id=shortcut_id

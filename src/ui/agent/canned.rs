@@ -210,6 +210,7 @@ mod tests {
             shortcut: shortcut.into(),
             body: body.into(),
             personal: true,
+            version: 1,
         }
     }
 

@@ -54,6 +54,13 @@ fn Conversation(id: Uuid) -> impl IntoView {
     let model = RwSignal::new(ChatModel::for_staff(id));
     let typing = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
+    // What the agent is typing in the header outlives the header: every live change re-reads
+    // the details and draws a new header, which must not wipe a half-typed tag or title.
+    let drafts = HeaderDrafts {
+        tag: RwSignal::new(String::new()),
+        title: RwSignal::new(String::new()),
+        renaming: RwSignal::new(false),
+    };
     #[cfg(not(feature = "hydrate"))]
     let _ = ws;
 
@@ -161,7 +168,7 @@ fn Conversation(id: Uuid) -> impl IntoView {
     let header = move || {
         detail.get().map(|r| match r {
             Err(e) => Either::Left(view! { <p class="error" role="alert">{e.to_string()}</p> }),
-            Ok(d) => Either::Right(view! { <Header d refresh error /> }),
+            Ok(d) => Either::Right(view! { <Header d refresh error drafts /> }),
         })
     };
     let visitor_name = Signal::derive(move || {
@@ -231,12 +238,24 @@ fn message_view(m: Msg) -> impl IntoView {
     }
 }
 
+/// The header's inputs, kept by the conversation across header redraws.
+#[derive(Debug, Clone, Copy)]
+struct HeaderDrafts {
+    /// The "Add tag" box.
+    tag: RwSignal<String>,
+    /// The "Conversation title" box, filled from the title when renaming starts.
+    title: RwSignal<String>,
+    /// The rename form is open.
+    renaming: RwSignal<bool>,
+}
+
 /// Title (click to rename), status, assignee, tags, and the actions.
 #[component]
 fn Header(
     d: ConversationView,
     refresh: RwSignal<u32>,
     error: RwSignal<Option<String>>,
+    drafts: HeaderDrafts,
 ) -> impl IntoView {
     let id = d.id;
     let expected = d.assignee_id;
@@ -244,14 +263,17 @@ fn Header(
     let resolved = status == "resolved";
     let waiting = status == "waiting";
     let heading = d.title.clone().unwrap_or_else(|| d.visitor.name.clone());
-    let renaming = RwSignal::new(false);
-    let title_draft = RwSignal::new(d.title.clone().unwrap_or_default());
+    let HeaderDrafts {
+        tag: tag_draft,
+        title: title_draft,
+        renaming,
+    } = drafts;
+    let current_title = d.title.clone().unwrap_or_default();
     let save_title = move || {
         renaming.set(false);
         let title = title_draft.get_untracked();
         act(error, refresh, api::rename_conversation(id, title));
     };
-    let tag_draft = RwSignal::new(String::new());
     let add_tag = move || {
         let tag = tag_draft.get_untracked();
         if tag.trim().is_empty() {
@@ -295,7 +317,13 @@ fn Header(
                                 class="title"
                                 title="Click to rename"
                                 aria-label=format!("{heading} (rename)")
-                                on:click=move |_| renaming.set(true)
+                                on:click={
+                                    let current = current_title.clone();
+                                    move |_| {
+                                        title_draft.set(current.clone());
+                                        renaming.set(true);
+                                    }
+                                }
                             >
                                 {heading.clone()}
                             </button>
