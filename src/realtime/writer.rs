@@ -72,7 +72,9 @@ impl Writer {
 
 async fn run(pool: Pool, rt: Arc<Realtime>, mut rx: mpsc::Receiver<Job>) {
     loop {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
+        // Grown as needed: under light load a batch is one send, and reserving MAX_BATCH
+        // jobs (~150 bytes each) for it would allocate tens of KB per message.
+        let mut batch = Vec::new();
         if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
             break; // every handle is gone: the node is shutting down
         }

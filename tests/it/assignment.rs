@@ -121,14 +121,6 @@ async fn open_chat(pool: &PgPool, site: Uuid, group: Uuid, agent: Uuid) -> Uuid 
     conv
 }
 
-async fn assignee(pool: &PgPool, conv: Uuid) -> Option<Uuid> {
-    sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
-        .bind(conv)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
 async fn status(pool: &PgPool, conv: Uuid) -> String {
     sqlx::query_scalar("SELECT status FROM conversations WHERE id = $1")
         .bind(conv)

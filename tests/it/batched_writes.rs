@@ -172,12 +172,7 @@ async fn many_concurrent_senders_are_stored_once_with_gapless_seqs_and_delivered
             "stored exactly once"
         );
         assert_eq!(delivered[conv], PER_VISITOR + 3, "delivered exactly once");
-        let assignee: Option<Uuid> =
-            sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
-                .bind(conv)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+        let assignee = crate::common::assignee(&pool, *conv).await;
         assert_eq!(assignee, Some(w.agent), "the first reply claimed the chat");
     }
 }

@@ -515,12 +515,7 @@ async fn caps(pool: PgPool, bus: &str) {
     let _e_socket = Client::agent(n2.addr, &e_cookie).await;
     let end = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let assignee: Option<Uuid> =
-            sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
-                .bind(conv)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+        let assignee = crate::common::assignee(&pool, conv).await;
         if assignee == Some(d) {
             break;
         }

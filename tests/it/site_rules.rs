@@ -3,7 +3,7 @@
 //! out the waiting chats, "Overdue" in the agents' lists); agents' name, email and cap;
 //! site-wide canned responses; and an agent refused by every admin server function and page.
 
-use crate::common::{app, form_post, send, staff, Reply, HOST};
+use crate::common::{app, assignee, form_post, send, staff, Reply, HOST};
 use axum::body::Body;
 use axum::Router;
 use http::{header, Request, StatusCode};
@@ -165,14 +165,6 @@ async fn chat(pool: &PgPool, site: Uuid, minutes: i32) -> Uuid {
     .await
     .unwrap();
     conv
-}
-
-async fn assignee(pool: &PgPool, conv: Uuid) -> Option<Uuid> {
-    sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
-        .bind(conv)
-        .fetch_one(pool)
-        .await
-        .unwrap()
 }
 
 // ---- assignment and targets ---------------------------------------------------------

@@ -172,3 +172,12 @@ pub async fn staff(pool: &PgPool, name: &str, role: Role) -> (uuid::Uuid, String
         .unwrap();
     (id, format!("sb_session={}", s.token))
 }
+
+/// Who a conversation is assigned to, read from Postgres.
+pub async fn assignee(pool: &PgPool, conv: uuid::Uuid) -> Option<uuid::Uuid> {
+    sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
+        .bind(conv)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
