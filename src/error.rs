@@ -5,7 +5,6 @@
 //! its `Display` text as is, so every message here is written for the person at the screen.
 
 use serde::{Deserialize, Serialize};
-use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 /// A failure a user can act on, or an internal one whose details stay in the server log.
@@ -78,8 +77,39 @@ impl AppError {
     }
 }
 
+/// The browser reads serde's externally tagged form: `"Internal"`, `{"NotFound": "..."}`,
+/// `{"Invalid": {"field": ..., "message": ...}}`.
+impl crate::json::FromJson for AppError {
+    fn from_json<J: crate::json::Json>(v: &J) -> Option<Self> {
+        use crate::json::field;
+        if let Some(unit) = v.string() {
+            return match unit.as_str() {
+                "Unauthenticated" => Some(AppError::Unauthenticated),
+                "InvalidCredentials" => Some(AppError::InvalidCredentials),
+                "Network" => Some(AppError::Network),
+                "Internal" => Some(AppError::Internal),
+                _ => None,
+            };
+        }
+        if let Some(inner) = v.get("Invalid") {
+            return Some(AppError::Invalid {
+                field: field(&inner, "field")?,
+                message: field(&inner, "message")?,
+            });
+        }
+        let text = |variant: &str| field::<String, J>(v, variant);
+        text("BadRequest")
+            .map(AppError::BadRequest)
+            .or_else(|| text("Forbidden").map(AppError::Forbidden))
+            .or_else(|| text("TooManyRequests").map(AppError::TooManyRequests))
+            .or_else(|| text("NotFound").map(AppError::NotFound))
+            .or_else(|| text("Conflict").map(AppError::Conflict))
+    }
+}
+
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    // JSON either way; this one is read without serde in the browser (`crate::json`).
+    type Encoder = crate::api::codec::BrowserJsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
@@ -92,6 +122,33 @@ impl FromServerFnError for AppError {
                 AppError::BadRequest(format!("Malformed request: {e}"))
             }
             _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn the_browser_reads_every_error_the_server_writes() {
+        for e in [
+            AppError::invalid("email", "That is not an email address."),
+            AppError::Invalid {
+                field: None,
+                message: "No.".into(),
+            },
+            AppError::BadRequest("Malformed request".into()),
+            AppError::Unauthenticated,
+            AppError::Forbidden("Not yours".into()),
+            AppError::InvalidCredentials,
+            AppError::TooManyRequests("Slow down".into()),
+            AppError::NotFound("No such site".into()),
+            AppError::Conflict("Already rated".into()),
+            AppError::Network,
+            AppError::Internal,
+        ] {
+            crate::json::assert_reads(&e);
         }
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod error;
+pub mod json;
 pub mod model;
 pub mod realtime;
 pub mod ui;
@@ -35,18 +36,22 @@ pub fn hydrate() {
     }
 }
 
-/// Entry point of the widget's own WASM bundle (feature `widget`): hydrates `/widget/KEY`.
+/// Entry point of the widget's own WASM bundle (feature `widget`): draws the widget into
+/// `/widget/KEY`, replacing the static frame the server sent.
 #[cfg(feature = "widget")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn hydrate() {
+pub fn mount() {
     use leptos::prelude::*;
+    // The release bundle aborts on panic without running hooks (.ci/build-widget).
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     let Some(boot) = ui::widget::boot_from_page() else {
         leptos::logging::error!("switchboard widget: settings missing from the page");
         return;
     };
-    leptos::mount::hydrate_body(move || view! { <ui::widget::WidgetApp boot /> });
-    if let Some(body) = document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    let body = document().body().expect("the widget page has a body");
+    // The server's frame ("Loading…") goes; the live widget takes its place.
+    body.set_inner_html("");
+    leptos::mount::mount_to_body(move || view! { <ui::widget::WidgetApp boot /> });
+    let _ = body.set_attribute("data-hydrated", "true");
 }

@@ -146,6 +146,55 @@ pub struct ResumedChat {
     pub visitor_name: String,
 }
 
+// How the browser reads these (`crate::json`; the server writes them with serde).
+
+impl crate::json::FromJson for FieldRule {
+    fn from_json<J: crate::json::Json>(v: &J) -> Option<Self> {
+        use crate::json::field;
+        Some(FieldRule {
+            show: field(v, "show")?,
+            required: field(v, "required")?,
+        })
+    }
+}
+
+impl crate::json::FromJson for PreChat {
+    fn from_json<J: crate::json::Json>(v: &J) -> Option<Self> {
+        use crate::json::field;
+        Some(PreChat {
+            name: field(v, "name")?,
+            email: field(v, "email")?,
+            phone: field(v, "phone")?,
+        })
+    }
+}
+
+impl crate::json::FromJson for WidgetSettings {
+    fn from_json<J: crate::json::Json>(v: &J) -> Option<Self> {
+        use crate::json::field;
+        Some(WidgetSettings {
+            site_name: field(v, "site_name")?,
+            title: field(v, "title")?,
+            welcome: field(v, "welcome")?,
+            color: field(v, "color")?,
+            position: field(v, "position")?,
+            language: field::<Option<String>, _>(v, "language")?.unwrap_or_else(default_language),
+            guest_mode: field(v, "guest_mode")?,
+            prechat: field(v, "prechat")?,
+        })
+    }
+}
+
+impl crate::json::FromJson for ResumedChat {
+    fn from_json<J: crate::json::Json>(v: &J) -> Option<Self> {
+        use crate::json::field;
+        Some(ResumedChat {
+            conversation_id: field(v, "conversation_id")?,
+            visitor_name: field(v, "visitor_name")?,
+        })
+    }
+}
+
 /// A file size for people: "12 B", "512 KB", "1.5 MB", "10 MB". Integer arithmetic on
 /// purpose: float formatting would add ~14 KB to the widget's WASM.
 pub fn human_size(bytes: i64) -> String {
@@ -208,5 +257,40 @@ mod tests {
         assert_eq!(human_size(512 * 1024), "512 KB");
         assert_eq!(human_size(1536 * 1024), "1.5 MB");
         assert_eq!(human_size(10 * 1024 * 1024), "10 MB");
+    }
+
+    #[test]
+    fn the_browser_reads_what_the_server_writes() {
+        use super::*;
+        let settings = WidgetSettings {
+            site_name: "Acme".into(),
+            title: "Chat \"with\" us".into(),
+            welcome: "Hi 🎉".into(),
+            color: "#aa3300".into(),
+            position: "left".into(),
+            language: "fr".into(),
+            guest_mode: true,
+            prechat: PreChat {
+                phone: FieldRule {
+                    show: false,
+                    required: false,
+                },
+                ..PreChat::default()
+            },
+        };
+        crate::json::assert_reads(&settings);
+        let mut json = serde_json::to_value(&settings).unwrap();
+        json.as_object_mut().unwrap().remove("language");
+        let old: WidgetSettings = crate::json::from_str(&json.to_string()).unwrap();
+        assert_eq!(old.language, "en");
+        crate::json::assert_reads(&ResumedChat {
+            conversation_id: Uuid::new_v4(),
+            visitor_name: "Ann".into(),
+        });
+        crate::json::assert_reads(&Some(ResumedChat {
+            conversation_id: Uuid::new_v4(),
+            visitor_name: "Bo".into(),
+        }));
+        crate::json::assert_reads(&None::<ResumedChat>);
     }
 }

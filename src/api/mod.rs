@@ -6,6 +6,7 @@ pub mod agents;
 pub mod auth;
 pub mod canned;
 pub mod cases;
+pub mod codec;
 pub mod conversations;
 pub mod site_greetings;
 pub mod site_hours;

@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+// The widget reads these answers without serde (`crate::json`), hence `output = BrowserJson`.
+
 /// What the widget keeps after the pre-chat form: its device token and the conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StartedChat {
@@ -15,7 +17,10 @@ pub struct StartedChat {
 
 /// Starts a chat: a guest's from the pre-chat form ("Name", "Email", "Phone"), or, with
 /// `visitor_token` of a visitor the host site identified, theirs without a form.
-#[server(endpoint = "widget/start")]
+#[server(
+    endpoint = "widget/start",
+    output = crate::api::codec::BrowserJson
+)]
 pub async fn start_chat(
     site_key: String,
     name: String,
@@ -61,7 +66,10 @@ pub async fn start_chat(
 }
 
 /// The conversation a returning visitor's device token leads back to (`None`: start anew).
-#[server(endpoint = "widget/resume")]
+#[server(
+    endpoint = "widget/resume",
+    output = crate::api::codec::BrowserJson
+)]
 pub async fn resume_chat(
     site_key: String,
     visitor_token: String,
@@ -77,7 +85,10 @@ pub async fn resume_chat(
 
 /// The visitor rates their resolved conversation: 1–5, optional feedback, optionally
 /// anonymous. A second rating is refused (409).
-#[server(endpoint = "widget/rate")]
+#[server(
+    endpoint = "widget/rate",
+    output = crate::api::codec::BrowserJson
+)]
 pub async fn rate_chat(
     visitor_token: String,
     conversation_id: Uuid,
@@ -115,6 +126,16 @@ pub async fn rate_chat(
     }
 }
 
+impl crate::json::FromJson for StartedChat {
+    fn from_json<J: crate::json::Json>(v: &J) -> Option<Self> {
+        use crate::json::field;
+        Some(StartedChat {
+            visitor_token: field(v, "visitor_token")?,
+            conversation_id: field(v, "conversation_id")?,
+        })
+    }
+}
+
 /// A visitor the host site identified: their device's new token and latest conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentifiedVisitor {
@@ -122,10 +143,23 @@ pub struct IdentifiedVisitor {
     pub conversation_id: Option<Uuid>,
 }
 
+impl crate::json::FromJson for IdentifiedVisitor {
+    fn from_json<J: crate::json::Json>(v: &J) -> Option<Self> {
+        use crate::json::field;
+        Some(IdentifiedVisitor {
+            visitor_token: field(v, "visitor_token")?,
+            conversation_id: field(v, "conversation_id")?,
+        })
+    }
+}
+
 /// `Switchboard.identify(...)`: verifies `user_hash` (HMAC-SHA256 of `user_id` with the site's
 /// identity secret) and registers the visitor, attaching their guest conversations. A hash
 /// that does not verify gets a 403 that says nothing more.
-#[server(endpoint = "widget/identify")]
+#[server(
+    endpoint = "widget/identify",
+    output = crate::api::codec::BrowserJson
+)]
 pub async fn identify_visitor(
     site_key: String,
     visitor_token: Option<String>,
@@ -158,7 +192,10 @@ pub async fn identify_visitor(
 }
 
 /// The offline form: "Name", "Email" or "Phone" (one required), "Message". Stored as a case.
-#[server(endpoint = "widget/offline")]
+#[server(
+    endpoint = "widget/offline",
+    output = crate::api::codec::BrowserJson
+)]
 pub async fn leave_message(
     site_key: String,
     name: String,
@@ -187,7 +224,10 @@ pub async fn leave_message(
 
 /// The widget reports where the visitor is (on start, on return, on every page change the
 /// loader sees); browser, OS and IP come from the request itself.
-#[server(endpoint = "widget/visit")]
+#[server(
+    endpoint = "widget/visit",
+    output = crate::api::codec::BrowserJson
+)]
 pub async fn report_visit(
     visitor_token: String,
     page_url: Option<String>,
@@ -230,4 +270,24 @@ async fn visitor_for(
             AppError::Internal
         })?
         .ok_or_else(|| AppError::Forbidden("This chat session has expired.".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_widget_reads_these_answers_as_the_server_writes_them() {
+        crate::json::assert_reads(&StartedChat {
+            visitor_token: "tok".into(),
+            conversation_id: Uuid::new_v4(),
+        });
+        for conversation_id in [None, Some(Uuid::new_v4())] {
+            crate::json::assert_reads(&IdentifiedVisitor {
+                visitor_token: "tok".into(),
+                conversation_id,
+            });
+        }
+        crate::json::assert_reads(&());
+    }
 }

@@ -11,7 +11,9 @@
 //!   goes out again with the same idempotency key (stored once). Typing and read marks are
 //!   ephemeral: written only while connected.
 
-use super::protocol::{encode_client, ClientFrame, ErrorCode, ServerFrame, HEARTBEAT_SECS};
+use super::protocol::{
+    decode_server, encode_client, ClientFrame, ErrorCode, ServerFrame, HEARTBEAT_SECS,
+};
 use futures_util::future::{select, Either};
 use futures_util::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
@@ -277,7 +279,7 @@ async fn serve(
     while open && !shared.stopped.get() {
         match select(rx.next(), wakes.next()).await {
             Either::Left((Some(Ok(Message::Text(text))), _)) => {
-                let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else {
+                let Some(frame) = decode_server(&text) else {
                     continue;
                 };
                 match &frame {

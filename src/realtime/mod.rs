@@ -8,7 +8,7 @@
 
 pub mod protocol;
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 pub mod client;
 
 #[cfg(feature = "ssr")]

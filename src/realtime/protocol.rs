@@ -7,6 +7,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+mod json;
+pub use json::{decode_server, encode_client};
+
 /// Largest text frame the server reads as a command. Bigger frames get an error event and
 /// the socket stays up (the transport's own hard cap is higher, see `socket.rs`).
 pub const MAX_FRAME_BYTES: usize = 32 * 1024;
@@ -327,11 +330,6 @@ pub fn encode(frame: &ServerFrame) -> String {
     serde_json::to_string(frame).unwrap_or_else(|_| {
         r#"{"type":"error","code":"internal","message":"encoding failed"}"#.into()
     })
-}
-
-/// Writes one client frame.
-pub fn encode_client(frame: &ClientFrame) -> String {
-    serde_json::to_string(frame).unwrap_or_else(|_| r#"{"type":"ping"}"#.into())
 }
 
 /// The state of a client's connection, as the UI shows it.

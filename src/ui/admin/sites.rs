@@ -163,7 +163,7 @@ pub fn AdminSites() -> impl IntoView {
 
 /// Copies `text` to the clipboard (`navigator.clipboard.writeText`); `false` if the browser
 /// has no clipboard access (insecure context).
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 fn copy_to_clipboard(text: &str) -> bool {
     use wasm_bindgen::JsCast;
     // Through Reflect: web-sys's Clipboard binding is a feature this crate does not enable.
@@ -180,13 +180,13 @@ fn copy_to_clipboard(text: &str) -> bool {
     .is_some()
 }
 
-#[cfg(not(feature = "hydrate"))]
+#[cfg(not(feature = "browser"))]
 fn copy_to_clipboard(_text: &str) -> bool {
     false
 }
 
 /// The snippet as the "Embed snippet" box shows it.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 fn shown_snippet() -> Option<String> {
     use wasm_bindgen::JsCast;
     let el = leptos::prelude::document().get_element_by_id("embed-snippet")?;
@@ -195,7 +195,7 @@ fn shown_snippet() -> Option<String> {
         .as_string()
 }
 
-#[cfg(not(feature = "hydrate"))]
+#[cfg(not(feature = "browser"))]
 fn shown_snippet() -> Option<String> {
     None
 }

@@ -17,7 +17,7 @@ pub fn Composer(
     site_id: Signal<Option<Uuid>>,
 ) -> impl IntoView {
     let ws = use_workspace();
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     let _ = id;
     let draft = RwSignal::new(String::new());
     let note_mode = RwSignal::new(false);
@@ -57,7 +57,7 @@ pub fn Composer(
         let note = note_mode.get_untracked();
         let key = Uuid::new_v4().to_string();
         model.update(|m| m.push_own_note(key.clone(), body.clone(), &me(), note));
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         ws.with_conn(|c| {
             c.send(crate::realtime::protocol::ClientFrame::Send {
                 conversation_id: id,
@@ -103,13 +103,13 @@ pub fn Composer(
     let on_input = move |ev: leptos::ev::Event| {
         draft.set(event_target_value(&ev));
         picked.set(0);
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         if !note_mode.get_untracked() {
             typing(ws, id);
         }
     };
     let upload = move |file: FileHandle| {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         {
             let key = Uuid::new_v4().to_string();
             let note = note_mode.get_untracked();
@@ -133,26 +133,26 @@ pub fn Composer(
                 }
             });
         }
-        #[cfg(not(feature = "hydrate"))]
+        #[cfg(not(feature = "browser"))]
         let _ = file;
     };
     let on_files = move |ev: leptos::ev::Event| {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         for f in crate::ui::widget::files::picked(&ev) {
             upload(f);
         }
-        #[cfg(not(feature = "hydrate"))]
+        #[cfg(not(feature = "browser"))]
         let _ = (ev, upload);
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         for f in crate::ui::widget::files::dropped(&ev) {
             upload(f);
         }
     };
     let on_paste = move |ev: leptos::ev::ClipboardEvent| {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         {
             let files = crate::ui::widget::files::pasted(&ev);
             if !files.is_empty() {
@@ -162,11 +162,11 @@ pub fn Composer(
                 upload(f);
             }
         }
-        #[cfg(not(feature = "hydrate"))]
+        #[cfg(not(feature = "browser"))]
         let _ = ev;
     };
     let pick_file = move |_| {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         {
             use wasm_bindgen::JsCast;
             if let Some(input) = document()
@@ -257,13 +257,13 @@ pub fn Composer(
     }
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 type FileHandle = web_sys::File;
-#[cfg(not(feature = "hydrate"))]
+#[cfg(not(feature = "browser"))]
 type FileHandle = std::convert::Infallible;
 
 /// Tells the visitor the agent is typing, at most once per throttle interval.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 fn typing(ws: super::workspace::Workspace, conversation_id: Uuid) {
     use crate::realtime::protocol::{ClientFrame, TYPING_THROTTLE_MS};
     use std::cell::Cell;

@@ -29,7 +29,7 @@ struct OnlineAgent {
 
 /// Applies a server frame to the list of online agents.
 // Used by the hydrated page (and its tests); the server only renders the empty list.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 fn apply(list: &mut Vec<OnlineAgent>, frame: &ServerFrame) {
     match frame {
         // A new connection: the server follows the welcome with a full snapshot.
@@ -59,7 +59,7 @@ pub fn AgentWorkspace() -> impl IntoView {
     let ws = Workspace::new();
     provide_context(ws);
     let agents = RwSignal::new(Vec::<OnlineAgent>::new());
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         let conn = crate::realtime::client::Connection::start(None, ws.status, move |frame| {
             match &frame {
@@ -115,7 +115,7 @@ pub fn AgentWorkspace() -> impl IntoView {
 }
 
 /// Counts a visitor's message in one of my conversations as unread unless I am looking at it.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 fn count_unread(ws: Workspace, e: &crate::realtime::protocol::Event) {
     if let EventKind::Message {
         author, note, body, ..
@@ -260,7 +260,7 @@ fn refetch_when_due(
     list: LocalResource<Result<ChatList, crate::error::AppError>>,
     due: RwSignal<u32>,
 ) {
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         let armed = StoredValue::new(0u64);
         Effect::new(move |_| {
@@ -281,7 +281,7 @@ fn refetch_when_due(
             });
         });
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     let _ = (list, due);
 }
 
@@ -379,7 +379,7 @@ fn ChattingList() -> impl IntoView {
         chatting_chats(Some(limit.get()))
     });
     refetch_when_due(list, due);
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     Effect::new(move |_| {
         if let Some(Ok(l)) = list.get() {
             ws.with_conn(|conn| {

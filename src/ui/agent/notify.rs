@@ -3,17 +3,17 @@
 
 /// Whether the tab is hidden (notifications and sounds only matter then).
 pub fn hidden() -> bool {
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         leptos::prelude::document().visibility_state() != web_sys::VisibilityState::Visible
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     false
 }
 
 /// Shows a notification (if permitted) and plays a short tone.
 pub fn alert(title: &str, body: &str) {
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         if web_sys::Notification::permission() == web_sys::NotificationPermission::Granted {
             let options = web_sys::NotificationOptions::new();
@@ -23,12 +23,12 @@ pub fn alert(title: &str, body: &str) {
         }
         beep();
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     let _ = (title, body);
 }
 
 /// A 180 ms tone made with Web Audio: no sound file to download.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 fn beep() {
     let Ok(ctx) = web_sys::AudioContext::new() else {
         return;
@@ -48,17 +48,17 @@ fn beep() {
 
 /// Whether the page may still ask for notification permission.
 pub fn can_ask() -> bool {
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         web_sys::Notification::permission() == web_sys::NotificationPermission::Default
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     false
 }
 
 /// Asks for notification permission (must run in a click handler).
 pub fn ask() {
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         let _ = web_sys::Notification::request_permission();
     }

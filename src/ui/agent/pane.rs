@@ -61,10 +61,10 @@ fn Conversation(id: Uuid) -> impl IntoView {
         title: RwSignal::new(String::new()),
         renaming: RwSignal::new(false),
     };
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     let _ = ws;
 
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         use crate::realtime::protocol::{ClientFrame, EventKind, ServerFrame, Side};
         use std::cell::Cell;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A frame handler of a panel.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 pub type Handler = std::rc::Rc<dyn Fn(&crate::realtime::protocol::ServerFrame)>;
 
 /// The workspace context (all fields are cheap, copyable handles).
@@ -29,15 +29,15 @@ pub struct Workspace {
     pub unseen_waiting: RwSignal<u32>,
     // Browser only: local (non-Send) values must not exist on the server, whose render may
     // end on another thread than it started (dropping them there panics).
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     handlers: StoredValue<Vec<(u64, Handler)>, LocalStorage>,
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     next_handler: StoredValue<u64>,
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     conn: StoredValue<Option<std::rc::Rc<crate::realtime::client::Connection>>, LocalStorage>,
 }
 
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 impl Workspace {
     /// Fresh state (the connection is attached by [`Workspace::connect`] in the browser).
     pub fn new() -> Workspace {
@@ -48,11 +48,11 @@ impl Workspace {
             current: RwSignal::new(None),
             unread: RwSignal::new(HashMap::new()),
             unseen_waiting: RwSignal::new(0),
-            #[cfg(feature = "hydrate")]
+            #[cfg(feature = "browser")]
             handlers: StoredValue::new_local(Vec::new()),
-            #[cfg(feature = "hydrate")]
+            #[cfg(feature = "browser")]
             next_handler: StoredValue::new(0),
-            #[cfg(feature = "hydrate")]
+            #[cfg(feature = "browser")]
             conn: StoredValue::new_local(None),
         }
     }
@@ -63,7 +63,7 @@ impl Workspace {
     }
 
     /// Registers a panel's frame handler; the returned id unregisters it.
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     pub fn on_frame(&self, handler: Handler) -> u64 {
         let id = self.next_handler.get_value();
         self.next_handler.set_value(id + 1);
@@ -72,13 +72,13 @@ impl Workspace {
     }
 
     /// Removes a handler (the panel went away).
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     pub fn off_frame(&self, id: u64) {
         self.handlers.update_value(|h| h.retain(|(i, _)| *i != id));
     }
 
     /// Hands a frame to every registered panel.
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     pub fn dispatch(&self, frame: &crate::realtime::protocol::ServerFrame) {
         // Cloned out first: a handler may register or unregister handlers.
         let handlers: Vec<Handler> = self
@@ -90,13 +90,13 @@ impl Workspace {
     }
 
     /// Keeps the page's connection.
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     pub fn connect(&self, conn: crate::realtime::client::Connection) {
         self.conn.set_value(Some(std::rc::Rc::new(conn)));
     }
 
     /// Runs `f` with the connection, if there is one (in the browser).
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     pub fn with_conn(&self, f: impl FnOnce(&crate::realtime::client::Connection)) {
         self.conn.with_value(|c| {
             if let Some(c) = c {

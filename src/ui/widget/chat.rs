@@ -25,9 +25,8 @@ pub fn Chat(
     let model = RwSignal::new(ChatModel::new(conversation_id));
     let typing = RwSignal::new(None::<String>);
     let status = RwSignal::new(ConnStatus::Connecting);
-    let draft = RwSignal::new(String::new());
     let unread = RwSignal::new(0u32);
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     let conn = client::start(
         host.clone(),
         conversation_id,
@@ -38,18 +37,16 @@ pub fn Chat(
         open,
         unread,
     );
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     let _ = (&host, unread, open);
     let token = visitor_token.clone();
 
+    // The draft is the textarea's own value (no signal): taken, and the box cleared, on send.
     let send = move || {
-        let body = draft.get_untracked();
-        if body.trim().is_empty() {
-            return;
+        #[cfg(feature = "browser")]
+        if let Some(body) = take_draft() {
+            client::send(t, &conn, model, body);
         }
-        draft.set(String::new());
-        #[cfg(feature = "hydrate")]
-        client::send(t, &conn, model, body);
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         // Enter sends; Shift+Enter is a new line.
@@ -58,9 +55,8 @@ pub fn Chat(
             send();
         }
     };
-    let on_input = move |ev: leptos::ev::Event| {
-        draft.set(event_target_value(&ev));
-        #[cfg(feature = "hydrate")]
+    let on_input = move |_: leptos::ev::Event| {
+        #[cfg(feature = "browser")]
         client::typing(&conn, conversation_id);
     };
 
@@ -69,11 +65,11 @@ pub fn Chat(
     let on_files = {
         let token = token.clone();
         move |ev: leptos::ev::Event| {
-            #[cfg(feature = "hydrate")]
+            #[cfg(feature = "browser")]
             for f in super::files::picked(&ev) {
                 client::send_file(t, conn, model, token.clone(), f);
             }
-            #[cfg(not(feature = "hydrate"))]
+            #[cfg(not(feature = "browser"))]
             let _ = (ev, &token);
         }
     };
@@ -81,18 +77,18 @@ pub fn Chat(
         let token = token.clone();
         move |ev: leptos::ev::DragEvent| {
             ev.prevent_default();
-            #[cfg(feature = "hydrate")]
+            #[cfg(feature = "browser")]
             for f in super::files::dropped(&ev) {
                 client::send_file(t, conn, model, token.clone(), f);
             }
-            #[cfg(not(feature = "hydrate"))]
+            #[cfg(not(feature = "browser"))]
             let _ = &token;
         }
     };
     let on_paste = {
         let token = token.clone();
         move |ev: leptos::ev::ClipboardEvent| {
-            #[cfg(feature = "hydrate")]
+            #[cfg(feature = "browser")]
             {
                 let files = super::files::pasted(&ev);
                 if !files.is_empty() {
@@ -102,12 +98,12 @@ pub fn Chat(
                     client::send_file(t, conn, model, token.clone(), f);
                 }
             }
-            #[cfg(not(feature = "hydrate"))]
+            #[cfg(not(feature = "browser"))]
             let _ = (ev, &token);
         }
     };
     let pick_file = move || {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         {
             use wasm_bindgen::JsCast;
             if let Some(input) = document()
@@ -119,27 +115,19 @@ pub fn Chat(
         }
     };
 
+    // A fixed skeleton whose parts show, hide and change text: bindings of a few common
+    // types (bool, &str, Option<String>) instead of a view type per state keep the bundle
+    // small (each distinct reactive view is its own code in the WASM).
     let waiting = move || model.with(|m| m.agent.is_none() && !m.resolved);
-    let agent_line = move || {
-        model.with(|m| {
-            m.agent.as_ref().map(|a| {
-                let presence = if typing.get().is_some() {
-                    t.is_typing
-                } else {
-                    match a.presence {
-                        PresenceState::Online => t.online,
-                        PresenceState::Idle => t.idle,
-                        PresenceState::Offline => t.offline,
-                    }
-                };
-                view! {
-                    <p class="sbw-agent">
-                        <strong class="sbw-agent-name">{a.name.clone()}</strong>
-                        " "
-                        <span class="sbw-presence">{presence}</span>
-                    </p>
-                }
-            })
+    let agent_name = move || model.with(|m| m.agent.as_ref().map(|a| a.name.clone()));
+    let presence = move || {
+        if typing.get().is_some() {
+            return t.is_typing;
+        }
+        model.with(|m| match m.agent.as_ref().map(|a| a.presence) {
+            Some(PresenceState::Online) => t.online,
+            Some(PresenceState::Idle) => t.idle,
+            _ => t.offline,
         })
     };
     view! {
@@ -149,52 +137,47 @@ pub fn Chat(
             on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
             on:drop=on_drop
         >
-            {agent_line}
-            // Options rather than <Show>: Show's fallback is an AnyView, which weighs on the bundle.
-            {move || {
-                waiting()
-                    .then(|| {
-                        view! {
-                            <div class="sbw-waiting">
-                                <p>{t.waiting}</p>
-                                <p class="sbw-status">{t.status_connecting}</p>
-                            </div>
-                        }
-                    })
-            }}
-            {move || {
-                (status.get() == ConnStatus::Reconnecting)
-                    .then(|| view! { <p class="sbw-offline" role="status">{t.reconnecting}</p> })
-            }}
+            <p class="sbw-agent" hidden=move || model.with(|m| m.agent.is_none())>
+                <strong class="sbw-agent-name">{agent_name}</strong>
+                " "
+                <span class="sbw-presence">{presence}</span>
+            </p>
+            <div class="sbw-waiting" hidden=move || !waiting()>
+                <p>{t.waiting}</p>
+                <p class="sbw-status">{t.status_connecting}</p>
+            </div>
+            <p
+                class="sbw-offline"
+                role="status"
+                hidden=move || status.get() != ConnStatus::Reconnecting
+            >
+                {t.reconnecting}
+            </p>
             <ol class="sbw-messages" aria-live="polite" aria-relevant="additions">
                 <For
                     each=move || model.with(|m| m.messages.clone())
-                    key=|m: &Msg| (m.key.clone(), m.state, m.seq, m.attachment.is_some())
+                    key=Msg::view_key
                     children={
                         let token = token.clone();
-                        move |m| message_view(t, m, token.clone())
+                        move |m| message_view(t, m, model, token.clone())
                     }
                 />
             </ol>
             <p class="sbw-typing" aria-live="polite">
                 {move || typing.get().map(|name| format!("{name} {}", t.is_typing))}
             </p>
-            {move || {
-                model
-                    .with(|m| m.resolved)
-                    .then(|| view! { <p class="sbw-resolved" role="status">{t.resolved}</p> })
-            }}
+            <p class="sbw-resolved" role="status" hidden=move || !model.with(|m| m.resolved)>
+                {t.resolved}
+            </p>
+            <p class="sbw-thanks" hidden=move || model.with(|m| m.rated.is_none())>
+                {t.thanks}
+            </p>
             {
                 let token = token.clone();
                 move || {
-                    let (resolved, rated) = model.with(|m| (m.resolved, m.rated));
-                    match (resolved, rated) {
-                        (_, Some(_)) => Some(Either::Left(view! { <p class="sbw-thanks">{t.thanks}</p> })),
-                        (true, None) => Some(Either::Right(view! {
-                            <Rating conversation_id token=token.clone() model />
-                        })),
-                        (false, None) => None,
-                    }
+                    model
+                        .with(|m| m.resolved && m.rated.is_none())
+                        .then(|| view! { <Rating conversation_id token=token.clone() model /> })
                 }
             }
             <form
@@ -209,7 +192,6 @@ pub fn Chat(
                     id="sbw-message"
                     rows="2"
                     placeholder=t.message
-                    prop:value=move || draft.get()
                     on:input=on_input
                     on:keydown=on_key
                     on:paste=on_paste
@@ -237,13 +219,27 @@ pub fn Chat(
     }
 }
 
+/// Takes what the visitor typed in "Message" and clears the box (`None` when blank).
+#[cfg(feature = "browser")]
+fn take_draft() -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let el = document()
+        .get_element_by_id("sbw-message")?
+        .dyn_into::<web_sys::HtmlTextAreaElement>()
+        .ok()?;
+    let body = el.value();
+    if body.trim().is_empty() {
+        return None;
+    }
+    el.set_value("");
+    Some(body)
+}
+
 /// "Rate your experience": five star buttons, "Feedback", "Submit anonymously", "Submit rating".
 #[component]
 fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> impl IntoView {
     let t = use_strings();
     let score = RwSignal::new(0i16);
-    let feedback = RwSignal::new(String::new());
-    let anonymous = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -256,8 +252,8 @@ fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> i
         busy.set(true);
         error.set(None);
         let token = token.clone();
-        let fb = Some(feedback.get_untracked()).filter(|f| !f.trim().is_empty());
-        let anon = anonymous.get_untracked();
+        let form = super::prechat::Filled::from(&ev);
+        let (fb, anon) = (form.opt("feedback"), form.text("anonymous") == "on");
         leptos::task::spawn_local(async move {
             match crate::api::widget::rate_chat(token, conversation_id, s, fb, anon).await {
                 // The `rating` event follows on the socket; show thanks at once anyway.
@@ -288,19 +284,9 @@ fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> i
                 <legend>{t.rate_prompt}</legend>
                 <div class="sbw-stars">{stars}</div>
                 <label for="sbw-feedback">{t.feedback}</label>
-                <textarea
-                    id="sbw-feedback"
-                    rows="2"
-                    maxlength="2000"
-                    prop:value=move || feedback.get()
-                    on:input=move |ev| feedback.set(event_target_value(&ev))
-                ></textarea>
+                <textarea id="sbw-feedback" name="feedback" rows="2" maxlength="2000"></textarea>
                 <label class="sbw-check">
-                    <input
-                        type="checkbox"
-                        prop:checked=move || anonymous.get()
-                        on:change=move |ev| anonymous.set(event_target_checked(&ev))
-                    />
+                    <input type="checkbox" name="anonymous" />
                     " "
                     {t.anonymous}
                 </label>
@@ -313,21 +299,43 @@ fn Rating(conversation_id: Uuid, token: String, model: RwSignal<ChatModel>) -> i
     }
 }
 
-fn message_view(t: &'static Strings, m: Msg, token: String) -> impl IntoView {
-    let label = match m.state {
-        MsgState::Sending => t.sending,
-        MsgState::Sent => t.sent,
-        MsgState::Delivered => t.delivered,
-        MsgState::Read => t.read,
-        MsgState::Failed => t.failed,
+/// One message. Its state (sending → read) and a refusal change in place, read from the
+/// model, so the element is made once and screen readers announce the message once.
+fn message_view(
+    t: &'static Strings,
+    m: Msg,
+    model: RwSignal<ChatModel>,
+    token: String,
+) -> impl IntoView {
+    let mine = m.mine;
+    let now = move |key: &str| model.with(|md| md.find(key).map(|x| (x.state, x.error.clone())));
+    let state = {
+        let key = m.key.clone();
+        move || {
+            let label = match now(&key)?.0 {
+                MsgState::Sending => t.sending,
+                MsgState::Sent => t.sent,
+                MsgState::Delivered => t.delivered,
+                MsgState::Read => t.read,
+                MsgState::Failed => t.failed,
+            };
+            mine.then_some(label)
+        }
     };
-    let state = m.mine.then_some(label);
-    let class = if m.mine {
+    let error = {
+        let key = m.key.clone();
+        move || {
+            now(&key)
+                .and_then(|(_, e)| e)
+                .map(|e| view! { <span class="sbw-error" role="alert">{e}</span> })
+        }
+    };
+    let class = if mine {
         "sbw-msg sbw-mine"
     } else {
         "sbw-msg sbw-theirs"
     };
-    let author = if m.mine {
+    let author = if mine {
         t.you.to_string()
     } else {
         m.author.clone()
@@ -339,13 +347,14 @@ fn message_view(t: &'static Strings, m: Msg, token: String) -> impl IntoView {
         Some(f) if f.filename == m.body => None,
         _ => Some(view! { <p class="sbw-text">{pieces}</p> }),
     };
+    let state_attr = state.clone();
     view! {
-        <li class=class data-state=state>
+        <li class=class data-state=state_attr>
             <span class="sbw-author">{author}</span>
             {text_part}
             {file.map(|f| view! { <FileView file=f token /> })}
-            {state.map(|s| view! { <span class="sbw-state">{s}</span> })}
-            {m.error.map(|e| view! { <span class="sbw-error" role="alert">{e}</span> })}
+            {mine.then(|| view! { <span class="sbw-state">{state}</span> })}
+            {error}
         </li>
     }
 }
@@ -368,7 +377,7 @@ pub(crate) fn linked(body: &str) -> Vec<Either<String, impl IntoView + use<>>> {
 #[component]
 pub(crate) fn FileView(file: AttachmentRef, token: String) -> impl IntoView {
     let url = RwSignal::new(None::<String>);
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         let id = file.id;
         leptos::task::spawn_local(async move {
@@ -377,7 +386,7 @@ pub(crate) fn FileView(file: AttachmentRef, token: String) -> impl IntoView {
             }
         });
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     let _ = token;
     let name = file.filename.clone();
     let size = crate::model::human_size(file.size);
@@ -397,7 +406,7 @@ pub(crate) fn FileView(file: AttachmentRef, token: String) -> impl IntoView {
 }
 
 /// The browser side: the socket, read marks, typing, and the unread count for the loader.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod client {
     use super::*;
     use crate::realtime::client::Connection;

@@ -59,12 +59,25 @@ pub async fn upload(
     let resp = fetch(&url, &init).await?;
     let body = text(&resp).await;
     if resp.ok() {
-        serde_json::from_str(&body).map_err(|_| super::text::EN.network_error.to_string())
+        crate::json::from_str(&body).ok_or_else(|| super::text::EN.network_error.to_string())
     } else {
-        Err(serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_string))
+        // The refusal's own words: `{"error": "..."}`.
+        Err(crate::json::from_str::<Refusal>(&body)
+            .map(|r| r.error)
             .unwrap_or_else(|| super::text::EN.upload_failed.to_string()))
+    }
+}
+
+/// The body of a refused upload.
+struct Refusal {
+    error: String,
+}
+
+impl crate::json::FromJson for Refusal {
+    fn from_json<J: crate::json::Json>(v: &J) -> Option<Self> {
+        Some(Refusal {
+            error: crate::json::field(v, "error")?,
+        })
     }
 }
 

@@ -11,7 +11,7 @@
 //! `unread {count}`, `close`.
 
 /// What the loader told the widget on start.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Init {
     pub token: Option<String>,
@@ -21,7 +21,7 @@ pub struct Init {
 }
 
 /// `Switchboard.identify({user_id, email, name, user_hash})`, as the page gave it.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostIdentity {
     pub user_id: String,
@@ -49,13 +49,13 @@ pub struct Host {
 }
 
 impl Host {
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    #[cfg_attr(not(feature = "browser"), allow(dead_code))]
     fn storage_key(&self) -> String {
         format!("switchboard:{}:token", self.site_key)
     }
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod browser {
     use super::*;
     use leptos::prelude::*;

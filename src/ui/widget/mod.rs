@@ -2,11 +2,14 @@
 //! WASM bundle (feature `widget`, built by `.ci/build-widget`), not the staff app: no router,
 //! no staff pages, so the opened widget stays light on the customer's site.
 //!
-//! The server renders it with the site's settings, which it also writes into the page as
-//! JSON (`#sb-settings`) so the browser hydrates the very same view.
+//! The server sends a static frame (the title and "Loading…") and the site's settings as JSON
+//! (`#sb-settings`); the browser reads them and draws the widget in place of the frame.
+//! Client rendering instead of hydration: nothing the server could render is worth
+//! hydrating (it does not know the visitor yet), and hydration code for every view would
+//! weigh on the bundle.
 
 pub(crate) mod chat;
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 pub(crate) mod files;
 mod host;
 pub mod model;
@@ -37,8 +40,8 @@ pub struct WidgetBoot {
     pub away: Option<String>,
 }
 
-/// Where the visitor is. (The server renders only `Loading`; the browser moves on.)
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+/// Where the visitor is.
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
     /// Waiting for the loader's token (or our own storage).
@@ -52,7 +55,7 @@ enum Phase {
     Failed(String),
 }
 
-/// The widget document, rendered on the server only.
+/// The widget document, rendered on the server only: the settings and a static frame.
 pub fn widget_shell(boot: WidgetBoot) -> impl IntoView {
     // `</` cannot appear inside the JSON script, or it could close the tag early.
     let json = serde_json::to_string(&boot)
@@ -89,11 +92,18 @@ pub fn widget_shell(boot: WidgetBoot) -> impl IntoView {
                     crossorigin=""
                 />
                 <script type="module">
-                    "import init,{hydrate} from '/widget-pkg/widget.js';init({module_or_path:'/widget-pkg/widget.wasm'}).then(()=>hydrate())"
+                    "import init,{mount} from '/widget-pkg/widget.js';init({module_or_path:'/widget-pkg/widget.wasm'}).then(()=>mount())"
                 </script>
             </head>
             <body>
-                <WidgetApp boot />
+                <div class="sbw">
+                    <header class="sbw-head">
+                        <h1 class="sbw-title">{boot.settings.title.clone()}</h1>
+                    </header>
+                    <div class="sbw-body">
+                        <p class="sbw-note">{text::strings(&boot.settings.language).loading}</p>
+                    </div>
+                </div>
             </body>
         </html>
     }
@@ -109,9 +119,9 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
         online,
         away,
     } = boot;
-    // Every widget component reads its strings from this context (`text::use_strings`).
+    // Every widget component reads its strings from here (`text::use_strings`).
     let t: &'static text::Strings = text::strings(&settings.language);
-    provide_context(t);
+    text::set_strings(t);
     let host = Host {
         parent_origin,
         site_key: site_key.clone(),
@@ -122,7 +132,7 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
     // The token of a visitor the host site identified (verified), until they start a chat.
     let identified = RwSignal::new(None::<String>);
     // After hydration (an effect), never during it: the first render must match the server's.
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         let key = site_key.clone();
         let listen_host = host.clone();
@@ -222,7 +232,7 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
         });
     }
     // An opened chat takes the keyboard: focus goes to its first field.
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     Effect::new(move |_| {
         let (is_open, _) = (open.get(), phase.track());
         if is_open {
@@ -242,9 +252,9 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
     let started = {
         let host = host.clone();
         Callback::new(move |s: StartedChat| {
-            #[cfg(feature = "hydrate")]
+            #[cfg(feature = "browser")]
             host.store_token(&s.visitor_token);
-            #[cfg(not(feature = "hydrate"))]
+            #[cfg(not(feature = "browser"))]
             let _ = &host;
             phase.set(Phase::Chat {
                 conversation_id: s.conversation_id,
@@ -255,9 +265,9 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
     let close = {
         let host = host.clone();
         move |_| {
-            #[cfg(feature = "hydrate")]
+            #[cfg(feature = "browser")]
             host.post("close", &[]);
-            #[cfg(not(feature = "hydrate"))]
+            #[cfg(not(feature = "browser"))]
             let _ = &host;
         }
     };
@@ -308,17 +318,30 @@ pub fn WidgetApp(boot: WidgetBoot) -> impl IntoView {
 }
 
 /// Reads the settings the server wrote into the page (browser only).
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 pub fn boot_from_page() -> Option<WidgetBoot> {
     let json = document()
         .get_element_by_id("sb-settings")?
         .text_content()?;
-    serde_json::from_str(&json).ok()
+    crate::json::from_str(&json)
+}
+
+impl crate::json::FromJson for WidgetBoot {
+    fn from_json<J: crate::json::Json>(v: &J) -> Option<Self> {
+        use crate::json::field;
+        Some(WidgetBoot {
+            site_key: field(v, "site_key")?,
+            settings: field(v, "settings")?,
+            parent_origin: field(v, "parent_origin")?,
+            online: field(v, "online")?,
+            away: field(v, "away")?,
+        })
+    }
 }
 
 /// Wraps Tab from the last focusable element to the first (Shift+Tab the other way), so
 /// keyboard focus stays in the open chat. Returns whether it moved focus.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 fn keep_focus_inside(backwards: bool) -> bool {
     use wasm_bindgen::JsCast;
     let Ok(list) = document().query_selector_all(
@@ -348,5 +371,38 @@ fn keep_focus_inside(backwards: bool) -> bool {
         true
     } else {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_reads_the_boot_settings_the_server_writes() {
+        for (parent_origin, away) in [
+            (None, None),
+            (
+                Some("https://shop.example".to_string()),
+                Some("Back at 9".to_string()),
+            ),
+        ] {
+            crate::json::assert_reads(&WidgetBoot {
+                site_key: "key".into(),
+                settings: crate::model::WidgetSettings {
+                    site_name: "Acme".into(),
+                    title: "Chat".into(),
+                    welcome: "Hi".into(),
+                    color: "#123456".into(),
+                    position: "right".into(),
+                    language: "en".into(),
+                    guest_mode: false,
+                    prechat: Default::default(),
+                },
+                parent_origin,
+                online: away.is_none(),
+                away,
+            });
+        }
     }
 }

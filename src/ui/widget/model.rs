@@ -31,6 +31,18 @@ pub struct Msg {
     pub note: bool,
 }
 
+impl Msg {
+    /// What a message list is keyed by: the message, and whether its file is known yet (a
+    /// file arriving redraws it; its state changes in place).
+    pub fn view_key(&self) -> String {
+        if self.attachment.is_some() {
+            format!("{}+file", self.key)
+        } else {
+            self.key.clone()
+        }
+    }
+}
+
 /// The agent who joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
@@ -80,6 +92,11 @@ impl ChatModel {
         } else {
             Side::Visitor
         }
+    }
+
+    /// The message with idempotency key `key`.
+    pub fn find(&self, key: &str) -> Option<&Msg> {
+        self.messages.iter().find(|m| m.key == key)
     }
 
     /// A message the visitor just wrote, shown as "sending" until the server stores it.

@@ -19,9 +19,6 @@ pub fn PreChatForm(
 ) -> impl IntoView {
     let t = use_strings();
     let known = identified.is_some();
-    let name = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
-    let phone = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
     let field_error = move |f: &'static str| field_error(error, f);
@@ -33,15 +30,11 @@ pub fn PreChatForm(
         busy.set(true);
         error.set(None);
         let key = site_key.clone();
-        let opt = |s: String| Some(s).filter(|s| !s.trim().is_empty());
-        let (n, e, p) = (
-            name.get_untracked(),
-            email.get_untracked(),
-            phone.get_untracked(),
-        );
+        let form = Filled::from(&ev);
         let token = identified.clone();
         leptos::task::spawn_local(async move {
-            match start_chat(key, n, opt(e), opt(p), token).await {
+            let (n, e, p) = (form.text("name"), form.opt("email"), form.opt("phone"));
+            match start_chat(key, n, e, p, token).await {
                 Ok(started) => on_started.run(started),
                 Err(e) => error.set(Some(e)),
             }
@@ -53,9 +46,9 @@ pub fn PreChatForm(
         <form class="sbw-form" on:submit=submit novalidate>
             {(!known).then(|| {
                 view! {
-                    {field(t, prechat.name, "name", t.name, "text", "name", name, field_error("name"))}
-                    {field(t, prechat.email, "email", t.email, "email", "email", email, field_error("email"))}
-                    {field(t, prechat.phone, "phone", t.phone, "tel", "tel", phone, field_error("phone"))}
+                    {field(t, prechat.name, "name", t.name, "text", "name", field_error("name"))}
+                    {field(t, prechat.email, "email", t.email, "email", "email", field_error("email"))}
+                    {field(t, prechat.phone, "phone", t.phone, "tel", "tel", field_error("phone"))}
                 }
             })}
             <p class="sbw-error" role="alert">{general}</p>
@@ -75,10 +68,6 @@ pub fn OfflineForm(
     away: Option<String>,
 ) -> impl IntoView {
     let t = use_strings();
-    let name = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
-    let phone = RwSignal::new(String::new());
-    let message = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let done = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
@@ -91,15 +80,10 @@ pub fn OfflineForm(
         busy.set(true);
         error.set(None);
         let key = site_key.clone();
-        let opt = |s: String| Some(s).filter(|s| !s.trim().is_empty());
-        let (n, e, p, m) = (
-            name.get_untracked(),
-            email.get_untracked(),
-            phone.get_untracked(),
-            message.get_untracked(),
-        );
+        let form = Filled::from(&ev);
         leptos::task::spawn_local(async move {
-            match leave_message(key, n, opt(e), opt(p), m).await {
+            let (n, e, p) = (form.text("name"), form.opt("email"), form.opt("phone"));
+            match leave_message(key, n, e, p, form.text("message")).await {
                 Ok(()) => done.set(true),
                 Err(e) => error.set(Some(e)),
             }
@@ -127,19 +111,17 @@ pub fn OfflineForm(
                             t.name,
                             "text",
                             "name",
-                            name,
                             field_error("name"),
                         )}
-                        {field(t, optional, "off-email", t.email, "email", "email", email, field_error("email"))}
-                        {field(t, optional, "off-phone", t.phone, "tel", "tel", phone, field_error("phone"))}
+                        {field(t, optional, "off-email", t.email, "email", "email", field_error("email"))}
+                        {field(t, optional, "off-phone", t.phone, "tel", "tel", field_error("phone"))}
                         <div class="sbw-field">
                             <label for="sbw-off-message">{t.message}</label>
                             <textarea
                                 id="sbw-off-message"
+                                name="message"
                                 rows="4"
                                 aria-describedby="sbw-off-message-error"
-                                prop:value=move || message.get()
-                                on:input=move |ev| message.set(event_target_value(&ev))
                             ></textarea>
                             <p class="sbw-field-error" id="sbw-off-message-error">{field_error("message")}</p>
                         </div>
@@ -179,8 +161,8 @@ fn general_error(
     }
 }
 
-/// One labelled input with its inline error (nothing when the site hides the field).
-#[allow(clippy::too_many_arguments)]
+/// One labelled input with its inline error (nothing when the site hides the field). Its
+/// value is read from the form when it is submitted (`Filled`), not kept in a signal.
 fn field(
     t: &'static Strings,
     rule: FieldRule,
@@ -188,12 +170,13 @@ fn field(
     label: &'static str,
     kind: &'static str,
     autocomplete: &'static str,
-    value: RwSignal<String>,
     error: impl Fn() -> Option<String> + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     rule.show.then(|| {
         let input_id = format!("sbw-{id}");
         let error_id = format!("sbw-{id}-error");
+        // "off-email" → "email": the name the form is read by.
+        let name = id.strip_prefix("off-").unwrap_or(id);
         view! {
             <div class="sbw-field">
                 <label for=input_id.clone()>
@@ -202,17 +185,62 @@ fn field(
                 </label>
                 <input
                     id=input_id
-                    name=id
+                    name=name
                     type=kind
                     autocomplete=autocomplete
                     required=rule.required
                     aria-invalid=move || if error().is_some() { "true" } else { "false" }
                     aria-describedby=error_id.clone()
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))
                 />
                 <p class="sbw-field-error" id=error_id>{error}</p>
             </div>
         }
     })
+}
+
+/// A submitted form's values. Read from the form element itself rather than kept in signals
+/// as the visitor types: one signal and one binding less per field in the widget's bundle.
+pub(super) struct Filled {
+    #[cfg(feature = "browser")]
+    data: Option<web_sys::FormData>,
+}
+
+impl Filled {
+    pub(super) fn from(ev: &leptos::ev::SubmitEvent) -> Filled {
+        #[cfg(feature = "browser")]
+        {
+            use wasm_bindgen::JsCast;
+            let data = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+                .and_then(|f| web_sys::FormData::new_with_form(&f).ok());
+            Filled { data }
+        }
+        #[cfg(not(feature = "browser"))]
+        {
+            let _ = ev;
+            Filled {}
+        }
+    }
+
+    /// The field's text ("" when the form has no such field).
+    pub(super) fn text(&self, name: &str) -> String {
+        #[cfg(feature = "browser")]
+        {
+            self.data
+                .as_ref()
+                .and_then(|d| d.get(name).as_string())
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "browser"))]
+        {
+            let _ = name;
+            String::new()
+        }
+    }
+
+    /// The field's text, `None` when blank.
+    pub(super) fn opt(&self, name: &str) -> Option<String> {
+        Some(self.text(name)).filter(|s| !s.trim().is_empty())
+    }
 }
