@@ -85,9 +85,15 @@ impl ChatModel {
         }
     }
 
+    /// Whether this is the agents' view. Always false in the widget's own bundle, so the
+    /// staff-only paths (transfer records) are not compiled into it.
+    fn staff(&self) -> bool {
+        !cfg!(feature = "widget") && self.staff
+    }
+
     /// The side this view writes from.
     fn our_side(&self) -> Side {
-        if self.staff {
+        if self.staff() {
             Side::Agent
         } else {
             Side::Visitor
@@ -147,7 +153,7 @@ impl ChatModel {
                         attachment,
                         ..
                     } => {
-                        if *note && !self.staff {
+                        if *note && !self.staff() {
                             return None;
                         }
                         let mine = author.side == self.our_side();
@@ -202,7 +208,7 @@ impl ChatModel {
                     EventKind::Read { by, up_to_seq } if *by != self.our_side() => {
                         self.mark(*up_to_seq, MsgState::Read)
                     }
-                    EventKind::Transferred { by, to, note } if self.staff => {
+                    EventKind::Transferred { by, to, note } if self.staff() => {
                         let key = format!("transfer-{}", e.seq);
                         if !self.messages.iter().any(|m| m.key == key) {
                             let body = match note {
