@@ -224,6 +224,33 @@ test("a page on an origin the site does not allow gets no widget and a console m
   }
 });
 
+test("a visitor writing faster than the rate limit loses nothing: refused sends go out again", async ({ page, browser }) => {
+  const key = await siteKey(page);
+  const agentCtx = await browser.newContext();
+  const agentPage = await agentCtx.newPage();
+  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  const chat = await openWidget(page, key);
+  await chat.getByLabel("Name").fill("Rita Rapid");
+  await chat.getByRole("button", { name: "Start Chat" }).click();
+  await expect(chat.getByText("Waiting for support staff...")).toBeVisible();
+  const conversation = sql("SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1");
+
+  // The bucket holds 20 and refills at 1 a second: the last few of 25 are refused with a
+  // retry time, and the widget's outbox writes them again when it has passed.
+  const box = chat.getByLabel("Message");
+  for (let i = 1; i <= 25; i++) {
+    await box.fill(`burst ${i}`);
+    await box.press("Enter");
+  }
+  const last = chat.getByRole("listitem").filter({ hasText: "burst 25" });
+  await expect(last).toHaveAttribute("data-state", "sent", { timeout: 20_000 });
+  await expect(chat.locator('li[data-state="sending"], li[data-state="failed"]')).toHaveCount(0);
+  // Each stored once, in the order written.
+  const stored = sql(`SELECT string_agg(body, ',' ORDER BY seq) FROM messages WHERE conversation_id = '${conversation}' AND author_kind = 'visitor'`);
+  expect(stored).toBe(Array.from({ length: 25 }, (_, i) => `burst ${i + 1}`).join(","));
+  await agentCtx.close();
+});
+
 test("with guest mode off, an unidentified visitor is asked to sign in", async ({ page }) => {
   const key = await siteKey(page);
   sql(`UPDATE sites SET guest_mode = false WHERE key = '${key}'`);
