@@ -131,22 +131,16 @@ fn summary(r: crate::db::workspace::ListRow, me: Uuid, now: time::OffsetDateTime
         (Some(t), Some(i)) => Some(format!("{t} ({i})")),
         (t, i) => t.or(i),
     };
-    let overdue = crate::domain::settings::rules::overdue(
-        &r.status,
-        r.waiting_since,
-        r.created_at,
-        r.first_response_target_secs,
-        r.resolution_target_secs,
-        now,
-    );
-    let overdue_in_secs = crate::domain::settings::rules::overdue_in(
-        &r.status,
-        r.waiting_since,
-        r.created_at,
-        r.first_response_target_secs,
-        r.resolution_target_secs,
-        now,
-    );
+    // Both answers from one clock: the flag now, and when the next target passes.
+    let clock = crate::domain::settings::rules::ChatClock {
+        status: &r.status,
+        waiting_since: r.waiting_since,
+        created_at: r.created_at,
+        first_response_secs: r.first_response_target_secs,
+        resolution_secs: r.resolution_target_secs,
+    };
+    let overdue = clock.overdue(now);
+    let overdue_in_secs = clock.overdue_in(now);
     ChatSummary {
         overdue,
         overdue_in_secs,

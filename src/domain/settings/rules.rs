@@ -95,58 +95,64 @@ pub fn parse_targets(
     Ok((first, resolve))
 }
 
-/// Whether a chat passed a target at `now`: a waiting chat waiting longer than the
-/// first-response target (counted from when it started waiting, so a reopened chat counts
-/// anew), else any open chat (waiting, assigned, active) older than the resolution target.
-pub fn overdue(
-    status: &str,
-    waiting_since: Option<OffsetDateTime>,
-    created_at: OffsetDateTime,
-    first_response_secs: Option<i32>,
-    resolution_secs: Option<i32>,
-    now: OffsetDateTime,
-) -> Option<Overdue> {
-    let passed = |since: OffsetDateTime, secs: i32| (now - since).whole_seconds() > i64::from(secs);
-    if status == "waiting" {
-        if let Some(t) = first_response_secs {
-            if passed(waiting_since.unwrap_or(created_at), t) {
+/// A chat as its site's response-time targets see it: what "Overdue" is computed from.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatClock<'a> {
+    pub status: &'a str,
+    /// When it last started waiting (a reopened chat waits anew).
+    pub waiting_since: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub first_response_secs: Option<i32>,
+    pub resolution_secs: Option<i32>,
+}
+
+impl ChatClock<'_> {
+    /// Whether the chat passed a target at `now`: waiting longer than the first-response
+    /// target (counted from when it started waiting), else open (waiting, assigned, active)
+    /// longer than the resolution target.
+    pub fn overdue(&self, now: OffsetDateTime) -> Option<Overdue> {
+        let passed =
+            |since: OffsetDateTime, secs: i32| (now - since).whole_seconds() > i64::from(secs);
+        if let (Some(t), Some(since)) = (self.first_response_secs, self.first_response_from()) {
+            if passed(since, t) {
                 return Some(Overdue::FirstResponse);
             }
         }
+        match self.resolution_secs {
+            Some(t) if self.open() && passed(self.created_at, t) => Some(Overdue::Resolution),
+            _ => None,
+        }
     }
-    let open = matches!(status, "waiting" | "assigned" | "active");
-    match resolution_secs {
-        Some(t) if open && passed(created_at, t) => Some(Overdue::Resolution),
-        _ => None,
-    }
-}
 
-/// Seconds from `now` until the next target this chat has not passed yet would pass (the
-/// same targets as [`overdue`]), so a list can fetch again then and show "Overdue" without
-/// waiting for another change. `None`: no target ahead (none set, or all passed).
-pub fn overdue_in(
-    status: &str,
-    waiting_since: Option<OffsetDateTime>,
-    created_at: OffsetDateTime,
-    first_response_secs: Option<i32>,
-    resolution_secs: Option<i32>,
-    now: OffsetDateTime,
-) -> Option<i64> {
-    // `overdue` flags a chat once more than `secs` have gone by: one second after the mark.
-    let left = |since: OffsetDateTime, secs: i32| {
-        Some(i64::from(secs) + 1 - (now - since).whole_seconds()).filter(|s| *s > 0)
-    };
-    let first = match first_response_secs {
-        Some(t) if status == "waiting" => left(waiting_since.unwrap_or(created_at), t),
-        _ => None,
-    };
-    let resolution = match resolution_secs {
-        Some(t) if matches!(status, "waiting" | "assigned" | "active") => left(created_at, t),
-        _ => None,
-    };
-    match (first, resolution) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+    /// Seconds from `now` until the next target not passed yet would pass, so a list can
+    /// fetch again then and show "Overdue" without waiting for another change. `None`: no
+    /// target ahead (none set, or all passed).
+    pub fn overdue_in(&self, now: OffsetDateTime) -> Option<i64> {
+        // `overdue` flags a chat once more than `secs` have gone by: one second after the mark.
+        let left = |since: OffsetDateTime, secs: i32| {
+            Some(i64::from(secs) + 1 - (now - since).whole_seconds()).filter(|s| *s > 0)
+        };
+        let first = match (self.first_response_secs, self.first_response_from()) {
+            (Some(t), Some(since)) => left(since, t),
+            _ => None,
+        };
+        let resolution = match self.resolution_secs {
+            Some(t) if self.open() => left(self.created_at, t),
+            _ => None,
+        };
+        match (first, resolution) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Where the first-response clock starts; `None` unless the chat is waiting.
+    fn first_response_from(&self) -> Option<OffsetDateTime> {
+        (self.status == "waiting").then(|| self.waiting_since.unwrap_or(self.created_at))
+    }
+
+    fn open(&self) -> bool {
+        matches!(self.status, "waiting" | "assigned" | "active")
     }
 }
 
@@ -287,6 +293,44 @@ pub async fn save_targets(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn clock(
+        status: &str,
+        waiting_since: Option<OffsetDateTime>,
+        created_at: OffsetDateTime,
+        first_response_secs: Option<i32>,
+        resolution_secs: Option<i32>,
+    ) -> ChatClock<'_> {
+        ChatClock {
+            status,
+            waiting_since,
+            created_at,
+            first_response_secs,
+            resolution_secs,
+        }
+    }
+
+    fn overdue(
+        status: &str,
+        waiting_since: Option<OffsetDateTime>,
+        created_at: OffsetDateTime,
+        first: Option<i32>,
+        resolution: Option<i32>,
+        now: OffsetDateTime,
+    ) -> Option<Overdue> {
+        clock(status, waiting_since, created_at, first, resolution).overdue(now)
+    }
+
+    fn overdue_in(
+        status: &str,
+        waiting_since: Option<OffsetDateTime>,
+        created_at: OffsetDateTime,
+        first: Option<i32>,
+        resolution: Option<i32>,
+        now: OffsetDateTime,
+    ) -> Option<i64> {
+        clock(status, waiting_since, created_at, first, resolution).overdue_in(now)
+    }
     use time::Duration;
 
     fn field_of(e: SiteAdminError) -> &'static str {
