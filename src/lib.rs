@@ -53,5 +53,6 @@ pub fn mount() {
     // The server's frame ("Loading…") goes; the live widget takes its place.
     body.set_inner_html("");
     leptos::mount::mount_to_body(move || view! { <ui::widget::WidgetApp boot /> });
+    // The same "interactive from here" marker as the staff bundle's, for tests and tooling.
     let _ = body.set_attribute("data-hydrated", "true");
 }

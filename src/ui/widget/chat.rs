@@ -308,7 +308,9 @@ fn message_view(
     token: String,
 ) -> impl IntoView {
     let mine = m.mine;
-    let now = move |key: &str| model.with(|md| md.find(key).map(|x| (x.state, x.error.clone())));
+    let at = model.with_untracked(|md| md.index_of(&m.key));
+    let now =
+        move |key: &str| model.with(|md| md.find_at(at, key).map(|x| (x.state, x.error.clone())));
     let state = {
         let key = m.key.clone();
         move || {
