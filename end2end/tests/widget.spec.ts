@@ -1,7 +1,7 @@
 // The visitor widget on a customer's page of another origin: the loader, the pre-chat form,
 // waiting, a live two-way conversation with typing and receipts, messages written while the
 // network is down, and the same conversation in a new browser context with the same storage.
-import { test, expect, Page, FrameLocator, WebSocketRoute } from "@playwright/test";
+import { test, expect, Browser, Page, FrameLocator, WebSocketRoute } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { ADMIN, signIn, hydrated } from "./helpers";
@@ -28,6 +28,21 @@ async function openWidget(page: Page, key: string): Promise<FrameLocator> {
   const chat = page.frameLocator('iframe[title="Chat"]');
   await expect(chat.locator('body[data-hydrated="true"]')).toHaveCount(1, { timeout: 30_000 });
   return chat;
+}
+
+/** An agent signed in in their own browser context (their open dashboard makes the widget online). */
+async function agentSignedIn(browser: Browser) {
+  const agentCtx = await browser.newContext();
+  const agentPage = await agentCtx.newPage();
+  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  return { agentCtx, agentPage };
+}
+
+/** Fills the pre-chat form with a name, starts the chat and waits for "Waiting…". */
+async function startChat(chat: FrameLocator, name: string) {
+  await chat.getByLabel("Name").fill(name);
+  await chat.getByRole("button", { name: "Start Chat" }).click();
+  await expect(chat.getByText("Waiting for support staff...")).toBeVisible();
 }
 
 /** An agent's socket in their signed-in page: frames land in window.__frames. */
@@ -62,9 +77,7 @@ test("a visitor on another origin chats live with an agent, offline writes, reso
   });
 
   // An agent is signed in (their dashboard is open), so the widget is online.
-  const agentCtx = await browser.newContext();
-  const agentPage = await agentCtx.newPage();
-  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  const { agentCtx, agentPage } = await agentSignedIn(browser);
 
   const chat = await openWidget(page, key);
   const start = chat.getByRole("button", { name: "Start Chat" });
@@ -226,13 +239,9 @@ test("a page on an origin the site does not allow gets no widget and a console m
 
 test("a visitor writing faster than the rate limit loses nothing: refused sends go out again", async ({ page, browser }) => {
   const key = await siteKey(page);
-  const agentCtx = await browser.newContext();
-  const agentPage = await agentCtx.newPage();
-  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  const { agentCtx, agentPage } = await agentSignedIn(browser);
   const chat = await openWidget(page, key);
-  await chat.getByLabel("Name").fill("Rita Rapid");
-  await chat.getByRole("button", { name: "Start Chat" }).click();
-  await expect(chat.getByText("Waiting for support staff...")).toBeVisible();
+  await startChat(chat, "Rita Rapid");
   const conversation = sql("SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1");
 
   // The bucket holds 20 and refills at 1 a second: the last few of 25 are refused with a
@@ -320,9 +329,7 @@ test("identify with a good hash brings the guest history to a new device; a forg
 test("with no agent available, the widget takes a message that becomes a case", async ({ page, browser }) => {
   const key = await siteKey(page);
   // The only agent is signed in but switches "Available" off.
-  const agentCtx = await browser.newContext();
-  const agentPage = await agentCtx.newPage();
-  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  const { agentCtx, agentPage } = await agentSignedIn(browser);
   await hydrated(agentPage);
   const available = agentPage.getByRole("switch", { name: "Available" });
   await expect(available).toBeChecked();
@@ -360,13 +367,9 @@ test("with no agent available, the widget takes a message that becomes a case", 
 
 test("attachments: a picked file, a pasted image, a refused type, and the agent downloads", async ({ page, browser }) => {
   const key = await siteKey(page);
-  const agentCtx = await browser.newContext();
-  const agentPage = await agentCtx.newPage();
-  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  const { agentCtx, agentPage } = await agentSignedIn(browser);
   const chat = await openWidget(page, key);
-  await chat.getByLabel("Name").fill("Fiona Files");
-  await chat.getByRole("button", { name: "Start Chat" }).click();
-  await expect(chat.getByText("Waiting for support staff...")).toBeVisible();
+  await startChat(chat, "Fiona Files");
   await expect(chat.getByRole("button", { name: "Attach file" })).toBeVisible();
 
   // "Attach file": a PDF goes up and shows as a download link.
@@ -415,9 +418,7 @@ test("attachments: a picked file, a pasted image, a refused type, and the agent 
 
 test("unread badge and callback while closed; keyboard stays in the open chat", async ({ page, browser }) => {
   const key = await siteKey(page);
-  const agentCtx = await browser.newContext();
-  const agentPage = await agentCtx.newPage();
-  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  const { agentCtx, agentPage } = await agentSignedIn(browser);
   const chat = await openWidget(page, key);
   // Focus is in the chat's first field, and Tab never leaves the panel.
   await expect(chat.getByLabel("Name")).toBeFocused();
@@ -459,9 +460,7 @@ test("unread badge and callback while closed; keyboard stays in the open chat", 
 
 test("the dashboard's Waiting list updates live; Assign to me takes the chat and the visitor sees who", async ({ page, browser }) => {
   const key = await siteKey(page);
-  const agentCtx = await browser.newContext();
-  const agentPage = await agentCtx.newPage();
-  await signIn(agentPage, ADMIN.email, ADMIN.password);
+  const { agentCtx, agentPage } = await agentSignedIn(browser);
   await hydrated(agentPage);
   const waiting = agentPage.getByRole("list", { name: "Waiting" });
   await expect(agentPage.getByText("Connected")).toBeVisible();

@@ -309,28 +309,6 @@ mod tests {
             resolution_secs,
         }
     }
-
-    fn overdue(
-        status: &str,
-        waiting_since: Option<OffsetDateTime>,
-        created_at: OffsetDateTime,
-        first: Option<i32>,
-        resolution: Option<i32>,
-        now: OffsetDateTime,
-    ) -> Option<Overdue> {
-        clock(status, waiting_since, created_at, first, resolution).overdue(now)
-    }
-
-    fn overdue_in(
-        status: &str,
-        waiting_since: Option<OffsetDateTime>,
-        created_at: OffsetDateTime,
-        first: Option<i32>,
-        resolution: Option<i32>,
-        now: OffsetDateTime,
-    ) -> Option<i64> {
-        clock(status, waiting_since, created_at, first, resolution).overdue_in(now)
-    }
     use time::Duration;
 
     fn field_of(e: SiteAdminError) -> &'static str {
@@ -390,36 +368,36 @@ mod tests {
         let ago = |m: i64| now - Duration::minutes(m);
         // Waiting 2 min with a 1-minute target: first response passed.
         assert_eq!(
-            overdue("waiting", Some(ago(2)), ago(2), Some(60), None, now),
+            clock("waiting", Some(ago(2)), ago(2), Some(60), None).overdue(now),
             Some(Overdue::FirstResponse)
         );
         // Exactly at the target is not past it.
         assert_eq!(
-            overdue("waiting", Some(ago(1)), ago(1), Some(60), None, now),
+            clock("waiting", Some(ago(1)), ago(1), Some(60), None).overdue(now),
             None
         );
         // No target, no flag.
         assert_eq!(
-            overdue("waiting", Some(ago(600)), ago(600), None, None, now),
+            clock("waiting", Some(ago(600)), ago(600), None, None).overdue(now),
             None
         );
         // Reopened: counted from when it waits again, but the chat itself is old.
         assert_eq!(
-            overdue("waiting", Some(ago(0)), ago(90), Some(60), Some(3600), now),
+            clock("waiting", Some(ago(0)), ago(90), Some(60), Some(3600)).overdue(now),
             Some(Overdue::Resolution)
         );
         // An open chat past the resolution target; the first-response target no longer applies.
         assert_eq!(
-            overdue("active", None, ago(61), Some(60), Some(3600), now),
+            clock("active", None, ago(61), Some(60), Some(3600)).overdue(now),
             Some(Overdue::Resolution)
         );
         assert_eq!(
-            overdue("assigned", None, ago(59), Some(60), Some(3600), now),
+            clock("assigned", None, ago(59), Some(60), Some(3600)).overdue(now),
             None
         );
         // Resolved chats are never overdue.
         assert_eq!(
-            overdue("resolved", None, ago(999), Some(60), Some(60), now),
+            clock("resolved", None, ago(999), Some(60), Some(60)).overdue(now),
             None
         );
     }
@@ -430,51 +408,44 @@ mod tests {
         let ago = |secs: i64| now - time::Duration::seconds(secs);
         // Waiting 50 s of a 60 s first-response target: flagged 11 s from now.
         assert_eq!(
-            overdue_in("waiting", Some(ago(50)), ago(50), Some(60), None, now),
+            clock("waiting", Some(ago(50)), ago(50), Some(60), None).overdue_in(now),
             Some(11)
         );
         // The sooner of the two targets.
         assert_eq!(
-            overdue_in(
-                "waiting",
-                Some(ago(10)),
-                ago(3590),
-                Some(60),
-                Some(3600),
-                now
-            ),
+            clock("waiting", Some(ago(10)), ago(3590), Some(60), Some(3600)).overdue_in(now),
             Some(11)
         );
         // Past the first-response target: only the resolution target is ahead.
         assert_eq!(
-            overdue_in(
-                "waiting",
-                Some(ago(100)),
-                ago(100),
-                Some(60),
-                Some(3600),
-                now
-            ),
+            clock("waiting", Some(ago(100)), ago(100), Some(60), Some(3600)).overdue_in(now),
             Some(3501)
         );
         // An assigned chat has no first-response target to pass.
         assert_eq!(
-            overdue_in("assigned", Some(ago(10)), ago(10), Some(60), None, now),
+            clock("assigned", Some(ago(10)), ago(10), Some(60), None).overdue_in(now),
             None
         );
         // All passed, none set, or resolved: nothing ahead.
         assert_eq!(
-            overdue_in("active", None, ago(99), Some(60), Some(60), now),
+            clock("active", None, ago(99), Some(60), Some(60)).overdue_in(now),
             None
         );
-        assert_eq!(overdue_in("waiting", None, ago(1), None, None, now), None);
         assert_eq!(
-            overdue_in("resolved", None, ago(1), Some(60), Some(60), now),
+            clock("waiting", None, ago(1), None, None).overdue_in(now),
+            None
+        );
+        assert_eq!(
+            clock("resolved", None, ago(1), Some(60), Some(60)).overdue_in(now),
             None
         );
         // At the moment `overdue_in` names, `overdue` flags it.
-        let due = overdue_in("waiting", Some(ago(50)), ago(50), Some(60), None, now).unwrap();
+        let due = clock("waiting", Some(ago(50)), ago(50), Some(60), None)
+            .overdue_in(now)
+            .unwrap();
         let then = now + time::Duration::seconds(due);
-        assert!(overdue("waiting", Some(ago(50)), ago(50), Some(60), None, then).is_some());
+        assert!(clock("waiting", Some(ago(50)), ago(50), Some(60), None)
+            .overdue(then)
+            .is_some());
     }
 }
