@@ -41,18 +41,19 @@ pub fn hydrate() {
 #[cfg(feature = "widget")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn mount() {
-    use leptos::prelude::*;
     // The release bundle aborts on panic without running hooks (.ci/build-widget).
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     let Some(boot) = ui::widget::boot_from_page() else {
-        leptos::logging::error!("switchboard widget: settings missing from the page");
+        web_sys::console::error_1(&"switchboard widget: settings missing from the page".into());
         return;
     };
-    let body = document().body().expect("the widget page has a body");
-    // The server's frame ("Loading…") goes; the live widget takes its place.
-    body.set_inner_html("");
-    leptos::mount::mount_to_body(move || view! { <ui::widget::WidgetApp boot /> });
+    ui::widget::start(boot);
     // The same "interactive from here" marker as the staff bundle's, for tests and tooling.
-    let _ = body.set_attribute("data-hydrated", "true");
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

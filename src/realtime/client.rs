@@ -51,7 +51,8 @@ struct Shared {
     me: Weak<Shared>,
     url: String,
     hello: Option<String>,
-    status: RwSignal<ConnStatus>,
+    /// Told every change of the connection's state (a signal's setter, in the views).
+    status: Box<dyn Fn(ConnStatus)>,
     on_frame: Box<dyn Fn(ServerFrame)>,
     stopped: Cell<bool>,
     /// Open and welcomed.
@@ -137,7 +138,7 @@ impl Shared {
             ServerFrame::Welcome { .. } => {
                 self.attempt.set(0);
                 self.connected.set(true);
-                self.status.set(ConnStatus::Online);
+                (self.status)(ConnStatus::Online);
                 self.flush();
             }
             ServerFrame::Event(e) => {
@@ -159,7 +160,7 @@ impl Shared {
         if self.stopped.get() {
             return;
         }
-        self.status.set(ConnStatus::Reconnecting);
+        (self.status)(ConnStatus::Reconnecting);
         let delay = backoff_ms(self.attempt.get(), js_sys::Math::random());
         self.attempt.set(self.attempt.get().saturating_add(1));
         *self.timer.borrow_mut() =
@@ -179,7 +180,7 @@ impl Shared {
         if self.socket.borrow().is_some() {
             // Still connecting: drop this attempt, it may never finish.
             self.hang_up();
-            self.status.set(ConnStatus::Reconnecting);
+            (self.status)(ConnStatus::Reconnecting);
         }
         // The network just changed: the old backoff no longer says anything.
         self.timer.take();
@@ -258,10 +259,10 @@ pub struct Connection {
 
 impl Connection {
     /// Opens `/ws` on this origin and keeps it open. `on_frame` sees every server frame
-    /// (after the connection's own bookkeeping); `status` follows the connection.
+    /// (after the connection's own bookkeeping); `status` is told each change of state.
     pub fn start(
         hello: Option<String>,
-        status: RwSignal<ConnStatus>,
+        status: impl Fn(ConnStatus) + 'static,
         on_frame: impl Fn(ServerFrame) + 'static,
     ) -> Connection {
         let loc = window().location();
@@ -285,7 +286,7 @@ impl Connection {
                 me: me.clone(),
                 url,
                 hello,
-                status,
+                status: Box::new(status),
                 on_frame: Box::new(on_frame),
                 stopped: Cell::new(false),
                 connected: Cell::new(false),

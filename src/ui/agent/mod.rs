@@ -61,7 +61,9 @@ pub fn AgentWorkspace() -> impl IntoView {
     let agents = RwSignal::new(Vec::<OnlineAgent>::new());
     #[cfg(feature = "browser")]
     {
-        let conn = crate::realtime::client::Connection::start(None, ws.status, move |frame| {
+        let status = ws.status;
+        let on_status = move |s| status.set(s);
+        let conn = crate::realtime::client::Connection::start(None, on_status, move |frame| {
             match &frame {
                 ServerFrame::QueueChanged => ws.queues.update(|n| *n += 1),
                 ServerFrame::Welcome { me, .. } => {

@@ -9,8 +9,8 @@
 use super::composer::Composer;
 use super::workspace::use_workspace;
 use crate::api::conversations::{self as api, ConversationView};
-use crate::ui::widget::chat::{linked, FileView};
-use crate::ui::widget::model::{ChatModel, Msg, MsgState};
+use crate::realtime::protocol::AttachmentRef;
+use crate::ui::widget::model::{linkify, ChatModel, Msg, MsgState, Piece};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -561,5 +561,51 @@ fn VisitorPanel(d: ConversationView) -> impl IntoView {
                 })
             }}
         </aside>
+    }
+}
+
+/// A message body as text with its links made clickable (never HTML: every piece is escaped).
+fn linked(body: &str) -> Vec<Either<String, impl IntoView + use<>>> {
+    linkify(body)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Text(t) => Either::Left(t.to_string()),
+            Piece::Link(l) => Either::Right(view! {
+                <a href=l.to_string() target="_blank" rel="noopener noreferrer nofollow">{l.to_string()}</a>
+            }),
+        })
+        .collect()
+}
+
+/// A file in the conversation: a thumbnail for pictures, a download link for the rest.
+/// The bytes are fetched with the visitor's token and shown from a `blob:` URL.
+#[component]
+fn FileView(file: AttachmentRef, token: String) -> impl IntoView {
+    let url = RwSignal::new(None::<String>);
+    #[cfg(feature = "browser")]
+    {
+        let id = file.id;
+        leptos::task::spawn_local(async move {
+            if let Ok(u) = crate::ui::widget::files::object_url(&token, id).await {
+                url.set(Some(u));
+            }
+        });
+    }
+    #[cfg(not(feature = "browser"))]
+    let _ = token;
+    let name = file.filename.clone();
+    let size = crate::model::human_size(file.size);
+    let inline = file.is_image() && file.content_type != "image/svg+xml";
+    view! {
+        <div class="sbw-file">
+            {inline
+                .then(|| {
+                    let alt = name.clone();
+                    view! { <img class="sbw-thumb" alt=alt src=move || url.get() /> }
+                })}
+            <a class="sbw-download" href=move || url.get() download=name.clone()>
+                {format!("{name} ({size})")}
+            </a>
+        </div>
     }
 }

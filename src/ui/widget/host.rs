@@ -11,7 +11,6 @@
 //! `unread {count}`, `close`.
 
 /// What the loader told the widget on start.
-#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Init {
     pub token: Option<String>,
@@ -21,7 +20,6 @@ pub struct Init {
 }
 
 /// `Switchboard.identify({user_id, email, name, user_hash})`, as the page gave it.
-#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostIdentity {
     pub user_id: String,
@@ -38,28 +36,36 @@ pub struct PageInfo {
     pub referrer: String,
 }
 
-/// The host page as the widget sees it. Cheap to copy; does nothing on the server.
+/// The host page as the widget sees it. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Host {
     /// The origin of the embedding page, when embedded.
     pub parent_origin: Option<String>,
     pub site_key: String,
-    /// The host page the visitor is on now (the loader reports changes).
-    pub page: leptos::prelude::RwSignal<Option<PageInfo>>,
 }
 
 impl Host {
-    #[cfg_attr(not(feature = "browser"), allow(dead_code))]
     fn storage_key(&self) -> String {
         format!("switchboard:{}:token", self.site_key)
     }
 }
 
-#[cfg(feature = "browser")]
+/// What the loader can say after `init` (the widget's handlers for it).
+pub struct Handlers {
+    /// Once: at once when standalone (with our own stored token), else on `sb:init`.
+    pub init: Box<dyn Fn(Init)>,
+    /// Every open (`true`) and close (`false`).
+    pub open: Box<dyn Fn(bool)>,
+    /// `Switchboard.identify(…)` after the chat loaded.
+    pub identify: Box<dyn Fn(HostIdentity)>,
+    /// The page the visitor is on: on start and on every page change.
+    pub page: Box<dyn Fn(PageInfo)>,
+}
+
 mod browser {
     use super::*;
-    use leptos::prelude::*;
-    use wasm_bindgen::JsValue;
+    use crate::ui::widget::dom::{doc, on, window};
+    use wasm_bindgen::{JsCast, JsValue};
 
     fn get(obj: &JsValue, key: &str) -> JsValue {
         if !obj.is_object() {
@@ -123,26 +129,20 @@ mod browser {
             }
         }
 
-        /// Listens to the loader. `on_init` runs once (at once when standalone, with our
-        /// own stored token); `on_open` on every open/close.
-        pub fn listen(
-            &self,
-            on_init: impl Fn(Init) + 'static,
-            on_open: impl Fn(bool) + 'static,
-            on_identify: impl Fn(HostIdentity) + 'static,
-        ) {
+        /// Listens to the loader for the page's life.
+        pub fn listen(&self, h: Handlers) {
             if !self.embedded() {
-                self.page.set(Some(PageInfo {
+                (h.page)(PageInfo {
                     url: window().location().href().unwrap_or_default(),
-                    title: document().title(),
-                    referrer: document().referrer(),
-                }));
+                    title: doc().title(),
+                    referrer: doc().referrer(),
+                });
                 let token = window()
                     .local_storage()
                     .ok()
                     .flatten()
                     .and_then(|s| s.get_item(&self.storage_key()).ok().flatten());
-                on_init(Init {
+                (h.init)(Init {
                     token,
                     open: true,
                     identity: None,
@@ -150,8 +150,10 @@ mod browser {
                 return;
             }
             let origin = self.parent_origin.clone().unwrap_or_default();
-            let page = self.page;
-            let handle = window_event_listener(leptos::ev::message, move |ev| {
+            on(&window(), "message", move |ev| {
+                let Some(ev) = ev.dyn_ref::<web_sys::MessageEvent>() else {
+                    return;
+                };
                 // Only our parent, only from the origin this page was rendered for.
                 // Compared as plain JS values: a cross-origin parent is not `instanceof Window`.
                 let from_parent = ev
@@ -164,26 +166,24 @@ mod browser {
                 }
                 let data = ev.data();
                 if let Some(p) = page_info(&get(&data, "page")) {
-                    page.set(Some(p));
+                    (h.page)(p);
                 }
                 match get(&data, "type").as_string().as_deref() {
-                    Some("sb:init") => on_init(Init {
+                    Some("sb:init") => (h.init)(Init {
                         token: text(&data, "token"),
                         open: get(&data, "open").as_bool().unwrap_or(false),
                         identity: identity(&get(&data, "identity")),
                     }),
                     Some("sb:identify") => {
                         if let Some(who) = identity(&get(&data, "identity")) {
-                            on_identify(who);
+                            (h.identify)(who);
                         }
                     }
-                    Some("sb:open") => on_open(true),
-                    Some("sb:close") => on_open(false),
+                    Some("sb:open") => (h.open)(true),
+                    Some("sb:close") => (h.open)(false),
                     _ => {}
                 }
             });
-            // The listener lives as long as the page.
-            std::mem::forget(handle);
             self.post("ready", &[]);
         }
     }

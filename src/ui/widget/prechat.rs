@@ -1,246 +1,279 @@
 //! The pre-chat form: "Name", "Email", "Phone" (which show and which are required come from
-//! the site's settings), "Start Chat". Errors show inline under their field.
+//! the site's settings), "Start Chat"; and the offline form ("We're offline right now"),
+//! whose message becomes a case. Errors show inline under their field (widget bundle only).
 
-use super::text::{use_strings, Strings};
+use super::dom::{self, add, el, flag, on, text_el, Filled};
+use super::text::Strings;
 use crate::api::widget::{leave_message, start_chat, StartedChat};
 use crate::error::AppError;
 use crate::model::{FieldRule, PreChat};
-use leptos::either::Either;
-use leptos::prelude::*;
+use std::rc::Rc;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::Element;
 
-/// The form; `on_started` gets the new chat.
-#[component]
-pub fn PreChatForm(
-    site_key: String,
-    prechat: PreChat,
-    on_started: Callback<StartedChat>,
-    /// The token of a visitor the host site identified: no fields, just "Start Chat".
-    identified: Option<String>,
-) -> impl IntoView {
-    let t = use_strings();
-    let known = identified.is_some();
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let field_error = move |f: &'static str| field_error(error, f);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
+/// A form's inputs with their inline errors, and the error that belongs to no field.
+struct Errors {
+    fields: Vec<(&'static str, Element, Element)>,
+    general: Element,
+}
+
+impl Errors {
+    /// Shows `error` under its field (or above the button); `None` clears them all.
+    fn show(&self, error: Option<&AppError>) {
+        for (name, input, text) in &self.fields {
+            let mine = error.filter(|e| e.field() == Some(name));
+            let msg = mine.map(|e| e.to_string()).unwrap_or_default();
+            dom::set_text(text, &msg);
+            dom::set_attr(input, "aria-invalid", Some(flag(mine.is_some())));
         }
-        busy.set(true);
-        error.set(None);
-        let key = site_key.clone();
-        let form = Filled::from(&ev);
-        let token = identified.clone();
-        leptos::task::spawn_local(async move {
-            let (n, e, p) = (form.text("name"), form.opt("email"), form.opt("phone"));
-            match start_chat(key, n, e, p, token).await {
-                Ok(started) => on_started.run(started),
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    let general = general_error(error);
-    view! {
-        <form class="sbw-form" on:submit=submit novalidate>
-            {(!known).then(|| {
-                view! {
-                    {field(t, prechat.name, "name", t.name, "text", "name", field_error("name"))}
-                    {field(t, prechat.email, "email", t.email, "email", "email", field_error("email"))}
-                    {field(t, prechat.phone, "phone", t.phone, "tel", "tel", field_error("phone"))}
-                }
-            })}
-            <p class="sbw-error" role="alert">{general}</p>
-            <button type="submit" class="sbw-primary" disabled=move || busy.get()>
-                {move || if busy.get() { t.starting } else { t.start_chat }}
-            </button>
-        </form>
-    }
-}
-
-/// "We're offline right now": "Name", "Email" or "Phone" (one of them), "Message",
-/// "Send message". Stored as a case; the visitor sees that it arrived.
-#[component]
-pub fn OfflineForm(
-    site_key: String,
-    /// The site's away message, shown instead of the built-in help text when set.
-    away: Option<String>,
-) -> impl IntoView {
-    let t = use_strings();
-    let busy = RwSignal::new(false);
-    let done = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let field_error = move |f: &'static str| field_error(error, f);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        let key = site_key.clone();
-        let form = Filled::from(&ev);
-        leptos::task::spawn_local(async move {
-            let (n, e, p) = (form.text("name"), form.opt("email"), form.opt("phone"));
-            match leave_message(key, n, e, p, form.text("message")).await {
-                Ok(()) => done.set(true),
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    let optional = FieldRule {
-        show: true,
-        required: false,
-    };
-    let general = general_error(error);
-    view! {
-        <h2 class="sbw-offline-title">{t.offline_title}</h2>
-        {move || {
-            if done.get() {
-                Either::Left(view! { <p class="sbw-note" role="status">{t.offline_sent}</p> })
-            } else {
-                Either::Right(view! {
-                    <p class="sbw-note">{away.clone().unwrap_or_else(|| t.offline_help.to_string())}</p>
-                    <form class="sbw-form" on:submit=submit.clone() novalidate>
-                        {field(
-                            t,
-                            FieldRule { show: true, required: true },
-                            "off-name",
-                            t.name,
-                            "text",
-                            "name",
-                            field_error("name"),
-                        )}
-                        {field(t, optional, "off-email", t.email, "email", "email", field_error("email"))}
-                        {field(t, optional, "off-phone", t.phone, "tel", "tel", field_error("phone"))}
-                        <div class="sbw-field">
-                            <label for="sbw-off-message">{t.message}</label>
-                            <textarea
-                                id="sbw-off-message"
-                                name="message"
-                                rows="4"
-                                aria-describedby="sbw-off-message-error"
-                            ></textarea>
-                            <p class="sbw-field-error" id="sbw-off-message-error">{field_error("message")}</p>
-                        </div>
-                        <p class="sbw-error" role="alert">{general}</p>
-                        <button type="submit" class="sbw-primary" disabled=move || busy.get()>
-                            {t.send_message}
-                        </button>
-                    </form>
-                })
-            }
-        }}
-    }
-}
-
-/// The message of `error` when it belongs to form field `field` (for its inline error).
-fn field_error(
-    error: RwSignal<Option<AppError>>,
-    field: &'static str,
-) -> impl Fn() -> Option<String> + Send + Sync + Copy + 'static {
-    move || {
-        error
-            .get()
-            .filter(|e| e.field() == Some(field))
-            .map(|e| e.to_string())
-    }
-}
-
-/// The message of `error` when it belongs to no field (shown above the button).
-fn general_error(
-    error: RwSignal<Option<AppError>>,
-) -> impl Fn() -> Option<String> + Send + Sync + Copy + 'static {
-    move || {
-        error
-            .get()
+        let general = error
             .filter(|e| e.field().is_none())
             .map(|e| e.to_string())
+            .unwrap_or_default();
+        dom::set_text(&self.general, &general);
     }
 }
 
-/// One labelled input with its inline error (nothing when the site hides the field). Its
-/// value is read from the form when it is submitted (`Filled`), not kept in a signal.
+/// One labelled input (`textarea` when `kind` is "textarea") with its inline error, added
+/// to `form` and `errors`; nothing when the site hides the field. Its value is read from
+/// the form when it is submitted ([`Filled`]).
+#[allow(clippy::too_many_arguments)]
 fn field(
+    form: &Element,
+    errors: &mut Vec<(&'static str, Element, Element)>,
     t: &'static Strings,
     rule: FieldRule,
     id: &'static str,
+    name: &'static str,
     label: &'static str,
     kind: &'static str,
-    autocomplete: &'static str,
-    error: impl Fn() -> Option<String> + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    rule.show.then(|| {
-        let input_id = format!("sbw-{id}");
-        let error_id = format!("sbw-{id}-error");
-        // "off-email" → "email": the name the form is read by.
-        let name = id.strip_prefix("off-").unwrap_or(id);
-        view! {
-            <div class="sbw-field">
-                <label for=input_id.clone()>
-                    {label}
-                    {(!rule.required).then(|| view! { <span class="sbw-optional">" " {t.optional}</span> })}
-                </label>
-                <input
-                    id=input_id
-                    name=name
-                    type=kind
-                    autocomplete=autocomplete
-                    required=rule.required
-                    aria-invalid=move || if error().is_some() { "true" } else { "false" }
-                    aria-describedby=error_id.clone()
-                />
-                <p class="sbw-field-error" id=error_id>{error}</p>
-            </div>
-        }
-    })
+) {
+    if !rule.show {
+        return;
+    }
+    let input_id = format!("sbw-{id}");
+    let error_id = format!("sbw-{id}-error");
+    let wrap = el("div", &[("class", "sbw-field")]);
+    let caption = text_el("label", &[("for", &input_id)], label);
+    if !rule.required {
+        let optional = el("span", &[("class", "sbw-optional")]);
+        dom::add_text(&optional, " ");
+        dom::add_text(&optional, t.optional);
+        add(&caption, &[&optional]);
+    }
+    let common = [
+        ("id", input_id.as_str()),
+        ("name", name),
+        ("aria-invalid", "false"),
+        ("aria-describedby", error_id.as_str()),
+    ];
+    let input = if kind == "textarea" {
+        let i = el("textarea", &common);
+        let _ = i.set_attribute("rows", "4");
+        i
+    } else {
+        let i = el("input", &common);
+        let _ = i.set_attribute("type", kind);
+        let _ = i.set_attribute("autocomplete", if kind == "tel" { "tel" } else { name });
+        i
+    };
+    if rule.required {
+        let _ = input.set_attribute("required", "");
+    }
+    let error = el("p", &[("class", "sbw-field-error"), ("id", &error_id)]);
+    add(&wrap, &[&caption, &input, &error]);
+    add(form, &[&wrap]);
+    errors.push((name, input, error));
 }
 
-/// A submitted form's values. Read from the form element itself rather than kept in signals
-/// as the visitor types: one signal and one binding less per field in the widget's bundle.
-pub(super) struct Filled {
-    #[cfg(feature = "browser")]
-    data: Option<web_sys::FormData>,
+/// The button and the general error at the end of a form; returns (errors, button).
+fn finish(
+    form: &Element,
+    fields: Vec<(&'static str, Element, Element)>,
+    label: &str,
+) -> (Rc<Errors>, Element) {
+    let general = el("p", &[("class", "sbw-error"), ("role", "alert")]);
+    let button = text_el(
+        "button",
+        &[("type", "submit"), ("class", "sbw-primary")],
+        label,
+    );
+    add(form, &[&general, &button]);
+    (Rc::new(Errors { fields, general }), button)
 }
 
-impl Filled {
-    pub(super) fn from(ev: &leptos::ev::SubmitEvent) -> Filled {
-        #[cfg(feature = "browser")]
-        {
-            use wasm_bindgen::JsCast;
-            let data = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-                .and_then(|f| web_sys::FormData::new_with_form(&f).ok());
-            Filled { data }
-        }
-        #[cfg(not(feature = "browser"))]
-        {
-            let _ = ev;
-            Filled {}
-        }
-    }
+/// A form that is busy from submit until its answer (a second submit meanwhile is ignored).
+fn set_busy(button: &Element, busy: bool, label: &str) -> bool {
+    let was = button.has_attribute("disabled");
+    let _ = button.toggle_attribute_with_force("disabled", busy);
+    dom::set_text(button, label);
+    was
+}
 
-    /// The field's text ("" when the form has no such field).
-    pub(super) fn text(&self, name: &str) -> String {
-        #[cfg(feature = "browser")]
-        {
-            self.data
-                .as_ref()
-                .and_then(|d| d.get(name).as_string())
-                .unwrap_or_default()
-        }
-        #[cfg(not(feature = "browser"))]
-        {
-            let _ = name;
-            String::new()
-        }
+/// The pre-chat form, drawn into `parent`; `on_started` gets the new chat. With the token
+/// of a visitor the host site identified it has no fields, just "Start Chat".
+pub fn prechat_form(
+    parent: &Element,
+    t: &'static Strings,
+    site_key: &str,
+    prechat: PreChat,
+    identified: Option<String>,
+    on_started: Box<dyn Fn(StartedChat)>,
+) {
+    let form = el("form", &[("class", "sbw-form"), ("novalidate", "")]);
+    let mut fields = Vec::new();
+    if identified.is_none() {
+        field(
+            &form,
+            &mut fields,
+            t,
+            prechat.name,
+            "name",
+            "name",
+            t.name,
+            "text",
+        );
+        field(
+            &form,
+            &mut fields,
+            t,
+            prechat.email,
+            "email",
+            "email",
+            t.email,
+            "email",
+        );
+        field(
+            &form,
+            &mut fields,
+            t,
+            prechat.phone,
+            "phone",
+            "phone",
+            t.phone,
+            "tel",
+        );
     }
+    let (errors, button) = finish(&form, fields, t.start_chat);
+    let site_key = site_key.to_string();
+    let on_started: Rc<dyn Fn(StartedChat)> = on_started.into();
+    on(&form, "submit", move |ev| {
+        ev.prevent_default();
+        if set_busy(&button, true, t.starting) {
+            return;
+        }
+        errors.show(None);
+        let form = Filled::from(&ev);
+        let (key, token) = (site_key.clone(), identified.clone());
+        let (errors, button, on_started) = (errors.clone(), button.clone(), on_started.clone());
+        spawn_local(async move {
+            let (n, e, p) = (form.text("name"), form.opt("email"), form.opt("phone"));
+            let result = start_chat(key, n, e, p, token).await;
+            set_busy(&button, false, t.start_chat);
+            match result {
+                Ok(started) => on_started(started),
+                Err(e) => errors.show(Some(&e)),
+            }
+        });
+    });
+    add(parent, &[&form]);
+}
 
-    /// The field's text, `None` when blank.
-    pub(super) fn opt(&self, name: &str) -> Option<String> {
-        Some(self.text(name)).filter(|s| !s.trim().is_empty())
+/// "We're offline right now": "Name", "Email" or "Phone" (one of them), "Message",
+/// "Send message", drawn into `parent`. Stored as a case; the visitor sees that it arrived.
+/// `away` is the site's away message, shown instead of the built-in help text when set.
+pub fn offline_form(parent: &Element, t: &'static Strings, site_key: &str, away: Option<&str>) {
+    let title = text_el("h2", &[("class", "sbw-offline-title")], t.offline_title);
+    let help = text_el(
+        "p",
+        &[("class", "sbw-note")],
+        away.unwrap_or(t.offline_help),
+    );
+    let form = el("form", &[("class", "sbw-form"), ("novalidate", "")]);
+    let (required, optional) = (
+        FieldRule {
+            show: true,
+            required: true,
+        },
+        FieldRule {
+            show: true,
+            required: false,
+        },
+    );
+    let mut fields = Vec::new();
+    field(
+        &form,
+        &mut fields,
+        t,
+        required,
+        "off-name",
+        "name",
+        t.name,
+        "text",
+    );
+    field(
+        &form,
+        &mut fields,
+        t,
+        optional,
+        "off-email",
+        "email",
+        t.email,
+        "email",
+    );
+    field(
+        &form,
+        &mut fields,
+        t,
+        optional,
+        "off-phone",
+        "phone",
+        t.phone,
+        "tel",
+    );
+    field(
+        &form,
+        &mut fields,
+        t,
+        required,
+        "off-message",
+        "message",
+        t.message,
+        "textarea",
+    );
+    let (errors, button) = finish(&form, fields, t.send_message);
+    let site_key = site_key.to_string();
+    {
+        let (parent, help, form) = (parent.clone(), help.clone(), form.clone());
+        on(&form.clone(), "submit", move |ev| {
+            ev.prevent_default();
+            if set_busy(&button, true, t.send_message) {
+                return;
+            }
+            errors.show(None);
+            let filled = Filled::from(&ev);
+            let key = site_key.clone();
+            let (errors, button) = (errors.clone(), button.clone());
+            let (parent, help, form) = (parent.clone(), help.clone(), form.clone());
+            spawn_local(async move {
+                let (n, e, p) = (
+                    filled.text("name"),
+                    filled.opt("email"),
+                    filled.opt("phone"),
+                );
+                let result = leave_message(key, n, e, p, filled.text("message")).await;
+                set_busy(&button, false, t.send_message);
+                match result {
+                    Ok(()) => {
+                        form.remove();
+                        help.remove();
+                        let sent = [("class", "sbw-note"), ("role", "status")];
+                        add(&parent, &[&text_el("p", &sent, t.offline_sent)]);
+                    }
+                    Err(e) => errors.show(Some(&e)),
+                }
+            });
+        });
     }
+    add(parent, &[&title, &help, &form]);
 }

@@ -2,7 +2,7 @@
 //!
 //! Adding a language is one file (copy `en.rs`, translate each field: the compiler refuses a
 //! missing one) and one line in [`LANGUAGES`]. The site's `appearance.language` picks the
-//! table; [`WidgetApp`](super::WidgetApp) sets it for every widget component (`set_strings`).
+//! table, and the widget's views are handed it (`ui::widget::app`).
 //! Plain `&'static str` data: no formatting machinery, so the widget's WASM stays small.
 
 mod en;
@@ -79,22 +79,6 @@ pub fn supported(code: &str) -> bool {
 
 /// The English strings: the default, and what the staff dashboard's shared file calls use.
 pub const EN: &Strings = &en::EN;
-
-thread_local! {
-    /// The widget page's language (one widget per page, so one per browser thread). A plain
-    /// cell rather than a Leptos context: context lookups are generic code the bundle pays for.
-    static CURRENT: std::cell::Cell<&'static Strings> = const { std::cell::Cell::new(EN) };
-}
-
-/// Sets the language every widget component reads (`WidgetApp` does, once).
-pub fn set_strings(t: &'static Strings) {
-    CURRENT.set(t);
-}
-
-/// The strings the current widget speaks (set by `WidgetApp`; English before that).
-pub fn use_strings() -> &'static Strings {
-    CURRENT.get()
-}
 
 #[cfg(test)]
 mod tests {
