@@ -4,6 +4,7 @@
 //   - time from the click on "Open chat" to a usable, hydrated widget.
 // Run through `bash .ci/bench-widget` (it builds the release and starts the servers).
 import { chromium } from "@playwright/test";
+import { get } from "node:http";
 
 const server = process.env.BENCH_SERVER ?? "http://127.0.0.1:3290";
 const host = process.env.BENCH_HOST ?? "http://127.0.0.1:3291";
@@ -40,7 +41,7 @@ for (let i = 0; i < runs; i++) {
   const interactiveMs = Date.now() - clickedAt;
   await page.waitForLoadState("networkidle");
   const opened = transfers.filter((t) => t.at >= clickedAt);
-  results.push({ before, opened: opened.reduce((n, t) => n + t.bytes, 0), interactiveMs, files: opened.map((t) => `${t.url} ${t.bytes}`) });
+  results.push({ before, opened: opened.reduce((n, t) => n + t.bytes, 0), interactiveMs, files: opened.map((t) => `${t.url} ${t.bytes}`), urls: opened.map((t) => t.url) });
   await context.close();
 }
 await browser.close();
@@ -50,3 +51,17 @@ console.log(`runs: ${runs}`);
 console.log(`before opening (loader + settings), bytes on the wire: ${median(results.map((r) => r.before))}`);
 console.log(`opened (page + JS + WASM), bytes on the wire:          ${median(results.map((r) => r.opened))}`);
 console.log(`click to interactive, ms (median / min / max):         ${median(results.map((r) => r.interactiveMs))} / ${Math.min(...results.map((r) => r.interactiveMs))} / ${Math.max(...results.map((r) => r.interactiveMs))}`);
+
+// The target counts gzip (Chromium is sent Brotli): the same files asked for with gzip only,
+// body bytes as sent (node:http does not decompress).
+const gzipBytes = (path) =>
+  new Promise((ok, fail) =>
+    get(`${server}${path}`, { headers: { "accept-encoding": "gzip" } }, (res) => {
+      let n = 0;
+      res.on("data", (c) => (n += c.length));
+      res.on("end", () => ok({ path, n, encoding: res.headers["content-encoding"] ?? "none" }));
+    }).on("error", fail),
+  );
+const gz = await Promise.all(results[0].urls.map(gzipBytes));
+for (const f of gz) console.log(`  ${f.path.split("?")[0]}: ${f.n} bytes (${f.encoding})`);
+console.log(`opened (page + JS + WASM), gzip only, bodies:          ${gz.reduce((n, f) => n + f.n, 0)}`);

@@ -7,6 +7,7 @@ use super::text::Strings;
 use crate::api::widget::{leave_message, start_chat, StartedChat};
 use crate::error::AppError;
 use crate::model::{FieldRule, PreChat};
+use std::future::Future;
 use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::Element;
@@ -34,80 +35,132 @@ impl Errors {
     }
 }
 
-/// One labelled input (`textarea` when `kind` is "textarea") with its inline error, added
-/// to `form` and `errors`; nothing when the site hides the field. Its value is read from
-/// the form when it is submitted ([`Filled`]).
-#[allow(clippy::too_many_arguments)]
-fn field(
-    form: &Element,
-    errors: &mut Vec<(&'static str, Element, Element)>,
+/// A form being made: its element, its fields with their inline errors.
+struct FormBuilder {
     t: &'static Strings,
-    rule: FieldRule,
-    id: &'static str,
-    name: &'static str,
-    label: &'static str,
-    kind: &'static str,
-) {
-    if !rule.show {
-        return;
-    }
-    let input_id = format!("sbw-{id}");
-    let error_id = format!("sbw-{id}-error");
-    let wrap = el("div", &[("class", "sbw-field")]);
-    let caption = text_el("label", &[("for", &input_id)], label);
-    if !rule.required {
-        let optional = el("span", &[("class", "sbw-optional")]);
-        dom::add_text(&optional, " ");
-        dom::add_text(&optional, t.optional);
-        add(&caption, &[&optional]);
-    }
-    let common = [
-        ("id", input_id.as_str()),
-        ("name", name),
-        ("aria-invalid", "false"),
-        ("aria-describedby", error_id.as_str()),
-    ];
-    let input = if kind == "textarea" {
-        let i = el("textarea", &common);
-        let _ = i.set_attribute("rows", "4");
-        i
-    } else {
-        let i = el("input", &common);
-        let _ = i.set_attribute("type", kind);
-        let _ = i.set_attribute("autocomplete", if kind == "tel" { "tel" } else { name });
-        i
-    };
-    if rule.required {
-        let _ = input.set_attribute("required", "");
-    }
-    let error = el("p", &[("class", "sbw-field-error"), ("id", &error_id)]);
-    add(&wrap, &[&caption, &input, &error]);
-    add(form, &[&wrap]);
-    errors.push((name, input, error));
-}
-
-/// The button and the general error at the end of a form; returns (errors, button).
-fn finish(
-    form: &Element,
+    form: Element,
     fields: Vec<(&'static str, Element, Element)>,
-    label: &str,
-) -> (Rc<Errors>, Element) {
-    let general = el("p", &[("class", "sbw-error"), ("role", "alert")]);
-    let button = text_el(
-        "button",
-        &[("type", "submit"), ("class", "sbw-primary")],
-        label,
-    );
-    add(form, &[&general, &button]);
-    (Rc::new(Errors { fields, general }), button)
 }
 
-/// A form that is busy from submit until its answer (a second submit meanwhile is ignored).
-fn set_busy(button: &Element, busy: bool, label: &str) -> bool {
-    let was = button.has_attribute("disabled");
+impl FormBuilder {
+    fn new(t: &'static Strings) -> FormBuilder {
+        FormBuilder {
+            t,
+            form: el("form", &[("class", "sbw-form"), ("novalidate", "")]),
+            fields: Vec::new(),
+        }
+    }
+
+    /// One labelled input (`textarea` when `kind` is "textarea") with its inline error;
+    /// nothing when the site hides the field. Its value is read from the form when it is
+    /// submitted ([`Filled`]) by `name`; `id` makes its element ids.
+    fn field(&mut self, rule: FieldRule, id: &str, name: &'static str, label: &str, kind: &str) {
+        if !rule.show {
+            return;
+        }
+        let input_id = format!("sbw-{id}");
+        let error_id = format!("{input_id}-error");
+        let wrap = el("div", &[("class", "sbw-field")]);
+        let caption = text_el("label", &[("for", &input_id)], label);
+        if !rule.required {
+            let optional = el("span", &[("class", "sbw-optional")]);
+            dom::add_text(&optional, " ");
+            dom::add_text(&optional, self.t.optional);
+            add(&caption, &[&optional]);
+        }
+        let common = [
+            ("id", input_id.as_str()),
+            ("name", name),
+            ("aria-invalid", "false"),
+            ("aria-describedby", error_id.as_str()),
+        ];
+        let input = if kind == "textarea" {
+            let i = el("textarea", &common);
+            let _ = i.set_attribute("rows", "4");
+            i
+        } else {
+            let i = el("input", &common);
+            let _ = i.set_attribute("type", kind);
+            let _ = i.set_attribute("autocomplete", if kind == "tel" { "tel" } else { name });
+            i
+        };
+        if rule.required {
+            let _ = input.set_attribute("required", "");
+        }
+        let error = el("p", &[("class", "sbw-field-error"), ("id", &error_id)]);
+        add(&wrap, &[&caption, &input, &error]);
+        add(&self.form, &[&wrap]);
+        self.fields.push((name, input, error));
+    }
+
+    /// "Name", "Email", "Phone" as `rules` says; element ids start with `prefix`.
+    fn contact(&mut self, rules: PreChat, prefix: &str) {
+        let t = self.t;
+        self.field(rules.name, &format!("{prefix}name"), "name", t.name, "text");
+        self.field(
+            rules.email,
+            &format!("{prefix}email"),
+            "email",
+            t.email,
+            "email",
+        );
+        self.field(
+            rules.phone,
+            &format!("{prefix}phone"),
+            "phone",
+            t.phone,
+            "tel",
+        );
+    }
+
+    /// Ends the form with its general error and the submit button `label`. On submit the
+    /// button is busy (`busy` text, a second submit ignored) until `call` answers: an error
+    /// shows under its field (or above the button), an answer goes to `done`.
+    fn on_submit<T: 'static, F: Future<Output = Result<T, AppError>> + 'static>(
+        self,
+        label: &'static str,
+        busy: &'static str,
+        call: impl Fn(Filled) -> F + 'static,
+        done: impl Fn(T) + 'static,
+    ) -> Element {
+        let general = el("p", &[("class", "sbw-error"), ("role", "alert")]);
+        let button = text_el(
+            "button",
+            &[("type", "submit"), ("class", "sbw-primary")],
+            label,
+        );
+        add(&self.form, &[&general, &button]);
+        let errors = Rc::new(Errors {
+            fields: self.fields,
+            general,
+        });
+        let (call, done) = (Rc::new(call), Rc::new(done));
+        on(&self.form, "submit", move |ev| {
+            ev.prevent_default();
+            if button.has_attribute("disabled") {
+                return;
+            }
+            set_busy(&button, true, busy);
+            errors.show(None);
+            let answer = call(Filled::from(&ev));
+            let (errors, button, done) = (errors.clone(), button.clone(), done.clone());
+            spawn_local(async move {
+                let result = answer.await;
+                set_busy(&button, false, label);
+                match result {
+                    Ok(v) => done(v),
+                    Err(e) => errors.show(Some(&e)),
+                }
+            });
+        });
+        self.form
+    }
+}
+
+/// Marks a form's button busy (disabled, with a busy text) or ready again.
+fn set_busy(button: &Element, busy: bool, label: &str) {
     let _ = button.toggle_attribute_with_force("disabled", busy);
     dom::set_text(button, label);
-    was
 }
 
 /// The pre-chat form, drawn into `parent`; `on_started` gets the new chat. With the token
@@ -120,62 +173,20 @@ pub fn prechat_form(
     identified: Option<String>,
     on_started: Box<dyn Fn(StartedChat)>,
 ) {
-    let form = el("form", &[("class", "sbw-form"), ("novalidate", "")]);
-    let mut fields = Vec::new();
+    let mut b = FormBuilder::new(t);
     if identified.is_none() {
-        field(
-            &form,
-            &mut fields,
-            t,
-            prechat.name,
-            "name",
-            "name",
-            t.name,
-            "text",
-        );
-        field(
-            &form,
-            &mut fields,
-            t,
-            prechat.email,
-            "email",
-            "email",
-            t.email,
-            "email",
-        );
-        field(
-            &form,
-            &mut fields,
-            t,
-            prechat.phone,
-            "phone",
-            "phone",
-            t.phone,
-            "tel",
-        );
+        b.contact(prechat, "");
     }
-    let (errors, button) = finish(&form, fields, t.start_chat);
     let site_key = site_key.to_string();
-    let on_started: Rc<dyn Fn(StartedChat)> = on_started.into();
-    on(&form, "submit", move |ev| {
-        ev.prevent_default();
-        if set_busy(&button, true, t.starting) {
-            return;
-        }
-        errors.show(None);
-        let form = Filled::from(&ev);
-        let (key, token) = (site_key.clone(), identified.clone());
-        let (errors, button, on_started) = (errors.clone(), button.clone(), on_started.clone());
-        spawn_local(async move {
-            let (n, e, p) = (form.text("name"), form.opt("email"), form.opt("phone"));
-            let result = start_chat(key, n, e, p, token).await;
-            set_busy(&button, false, t.start_chat);
-            match result {
-                Ok(started) => on_started(started),
-                Err(e) => errors.show(Some(&e)),
-            }
-        });
-    });
+    let form = b.on_submit(
+        t.start_chat,
+        t.starting,
+        move |f| {
+            let (n, e, p) = (f.text("name"), f.opt("email"), f.opt("phone"));
+            start_chat(site_key.clone(), n, e, p, identified.clone())
+        },
+        on_started,
+    );
     add(parent, &[&form]);
 }
 
@@ -189,7 +200,6 @@ pub fn offline_form(parent: &Element, t: &'static Strings, site_key: &str, away:
         &[("class", "sbw-note")],
         away.unwrap_or(t.offline_help),
     );
-    let form = el("form", &[("class", "sbw-form"), ("novalidate", "")]);
     let (required, optional) = (
         FieldRule {
             show: true,
@@ -200,80 +210,31 @@ pub fn offline_form(parent: &Element, t: &'static Strings, site_key: &str, away:
             required: false,
         },
     );
-    let mut fields = Vec::new();
-    field(
-        &form,
-        &mut fields,
-        t,
-        required,
-        "off-name",
-        "name",
-        t.name,
-        "text",
+    let mut b = FormBuilder::new(t);
+    // The server asks for one of email and phone, in words the visitor reads.
+    b.contact(
+        PreChat {
+            name: required,
+            email: optional,
+            phone: optional,
+        },
+        "off-",
     );
-    field(
-        &form,
-        &mut fields,
-        t,
-        optional,
-        "off-email",
-        "email",
-        t.email,
-        "email",
-    );
-    field(
-        &form,
-        &mut fields,
-        t,
-        optional,
-        "off-phone",
-        "phone",
-        t.phone,
-        "tel",
-    );
-    field(
-        &form,
-        &mut fields,
-        t,
-        required,
-        "off-message",
-        "message",
-        t.message,
-        "textarea",
-    );
-    let (errors, button) = finish(&form, fields, t.send_message);
+    b.field(required, "off-message", "message", t.message, "textarea");
     let site_key = site_key.to_string();
-    {
-        let (parent, help, form) = (parent.clone(), help.clone(), form.clone());
-        on(&form.clone(), "submit", move |ev| {
-            ev.prevent_default();
-            if set_busy(&button, true, t.send_message) {
-                return;
-            }
-            errors.show(None);
-            let filled = Filled::from(&ev);
-            let key = site_key.clone();
-            let (errors, button) = (errors.clone(), button.clone());
-            let (parent, help, form) = (parent.clone(), help.clone(), form.clone());
-            spawn_local(async move {
-                let (n, e, p) = (
-                    filled.text("name"),
-                    filled.opt("email"),
-                    filled.opt("phone"),
-                );
-                let result = leave_message(key, n, e, p, filled.text("message")).await;
-                set_busy(&button, false, t.send_message);
-                match result {
-                    Ok(()) => {
-                        form.remove();
-                        help.remove();
-                        let sent = [("class", "sbw-note"), ("role", "status")];
-                        add(&parent, &[&text_el("p", &sent, t.offline_sent)]);
-                    }
-                    Err(e) => errors.show(Some(&e)),
-                }
-            });
-        });
-    }
+    // Sent: the help and the form give way to the confirmation (the title stays).
+    let (body, heading) = (parent.clone(), title.clone());
+    let form = b.on_submit(
+        t.send_message,
+        t.send_message,
+        move |f| {
+            let (n, e, p) = (f.text("name"), f.opt("email"), f.opt("phone"));
+            leave_message(site_key.clone(), n, e, p, f.text("message"))
+        },
+        move |()| {
+            let note = [("class", "sbw-note"), ("role", "status")];
+            dom::replace(&body, &[&heading, &text_el("p", &note, t.offline_sent)]);
+        },
+    );
     add(parent, &[&title, &help, &form]);
 }
