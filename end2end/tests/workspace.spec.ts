@@ -155,6 +155,8 @@ test("two agents share a group chat, race for it, note, canned reply, rename and
   await c.page.getByRole("button", { name: "Reopen" }).click();
   await expect(c.page.locator(".conv-state .status")).toHaveText("assigned");
   await c.page.getByRole("button", { name: "Resolve" }).click();
+  // As an agent would: "Turn chat into case" once the chat shows as resolved.
+  await expect(c.page.locator(".conv-state .status")).toHaveText("resolved");
   await c.page.getByRole("button", { name: "Turn chat into case" }).click();
   await expect(c.page).toHaveURL(/\/agent\/cases$/);
   await c.page.getByRole("button", { name: "Vera" }).first().click();

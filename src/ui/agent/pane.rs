@@ -165,8 +165,13 @@ fn Conversation(id: Uuid) -> impl IntoView {
         });
     }
 
+    // An action re-reads the details, and so does its live event a moment later: the same
+    // data twice. Drawn through a memo, the second read changes nothing on screen, so a
+    // button the agent is clicking (say "Turn chat into case" after "Resolve") is not
+    // replaced under the pointer and the click is not lost.
+    let shown = Memo::new(move |_| detail.get());
     let header = move || {
-        detail.get().map(|r| match r {
+        shown.get().map(|r| match r {
             Err(e) => Either::Left(view! { <p class="error" role="alert">{e.to_string()}</p> }),
             Ok(d) => Either::Right(view! { <Header d refresh error drafts /> }),
         })
@@ -578,7 +583,8 @@ fn linked(body: &str) -> Vec<Either<String, impl IntoView + use<>>> {
 }
 
 /// A file in the conversation: a thumbnail for pictures, a download link for the rest.
-/// The bytes are fetched with the visitor's token and shown from a `blob:` URL.
+/// The bytes are fetched (the agent's session cookie goes along; `token` is empty) and shown
+/// from a `blob:` URL.
 #[component]
 fn FileView(file: AttachmentRef, token: String) -> impl IntoView {
     let url = RwSignal::new(None::<String>);

@@ -679,9 +679,24 @@ impl Chat {
     }
 }
 
+/// A paperclip drawn in the text colour (Feather icons, MIT): an emoji would show as a
+/// missing glyph on systems without an emoji font.
+const PAPERCLIP: &str = r#"<svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false"><path d="M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48"/></svg>"#;
+
 /// The composer: "Message", the hidden file input, "Attach file", "Send".
 fn composer(t: &'static Strings) -> Element {
     let form = el("form", &[("class", "sbw-composer")]);
+    let attach = el(
+        "button",
+        &[
+            ("type", "button"),
+            ("class", "sbw-attach"),
+            ("aria-label", t.attach_file),
+            ("title", t.attach_file),
+        ],
+    );
+    // A constant of ours, never visitor or agent text: the one markup the widget parses.
+    attach.set_inner_html(PAPERCLIP);
     add(
         &form,
         &[
@@ -708,16 +723,7 @@ fn composer(t: &'static Strings) -> Element {
                     ("aria-hidden", "true"),
                 ],
             ),
-            &text_el(
-                "button",
-                &[
-                    ("type", "button"),
-                    ("class", "sbw-attach"),
-                    ("aria-label", t.attach_file),
-                    ("title", t.attach_file),
-                ],
-                "📎",
-            ),
+            &attach,
             &text_el(
                 "button",
                 &[("type", "submit"), ("class", "sbw-primary")],
