@@ -31,18 +31,6 @@ pub struct Msg {
     pub note: bool,
 }
 
-impl Msg {
-    /// What a message list is keyed by: the message, and whether its file is known yet (a
-    /// file arriving redraws it; its state changes in place).
-    pub fn view_key(&self) -> String {
-        if self.attachment.is_some() {
-            format!("{}+file", self.key)
-        } else {
-            self.key.clone()
-        }
-    }
-}
-
 /// The agent who joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
@@ -98,24 +86,6 @@ impl ChatModel {
         } else {
             Side::Visitor
         }
-    }
-
-    /// The message with idempotency key `key`, looked for at index `hint` first: messages
-    /// are only ever appended, so a message keeps its index and the lookup is O(1) (every
-    /// message on screen reads its state from here at every change of the conversation).
-    pub fn find_at(&self, hint: usize, key: &str) -> Option<&Msg> {
-        self.messages
-            .get(hint)
-            .filter(|m| m.key == key)
-            .or_else(|| self.messages.iter().find(|m| m.key == key))
-    }
-
-    /// Where the message with key `key` is now (the hint for [`ChatModel::find_at`]).
-    pub fn index_of(&self, key: &str) -> usize {
-        self.messages
-            .iter()
-            .position(|m| m.key == key)
-            .unwrap_or(usize::MAX)
     }
 
     /// A message the visitor just wrote, shown as "sending" until the server stores it.
@@ -351,21 +321,6 @@ mod tests {
             key: key.into(),
             attachment: None,
         }
-    }
-
-    #[test]
-    fn a_message_is_found_at_its_index_or_by_its_key() {
-        let mut m = ChatModel::new(Uuid::new_v4());
-        for k in ["a", "b", "c"] {
-            m.push_own(k.into(), k.into(), "You");
-        }
-        let at = m.index_of("b");
-        assert_eq!(at, 1);
-        assert_eq!(m.find_at(at, "b").map(|x| x.body.as_str()), Some("b"));
-        // A wrong hint still finds it; an unknown key finds nothing.
-        assert_eq!(m.find_at(0, "c").map(|x| x.body.as_str()), Some("c"));
-        assert_eq!(m.index_of("zz"), usize::MAX);
-        assert!(m.find_at(usize::MAX, "zz").is_none());
     }
 
     #[test]
