@@ -109,8 +109,7 @@ pub fn start(boot: WidgetBoot) {
             }
         });
     }
-    let a = [app.clone(), app.clone(), app.clone(), app];
-    let [a1, a2, a3, a4] = a;
+    let (a1, a2, a3, a4) = (app.clone(), app.clone(), app.clone(), app);
     host.listen(Handlers {
         init: Box::new(move |init| a1.init(init)),
         open: Box::new(move |o| a2.set_open(o)),

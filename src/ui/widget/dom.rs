@@ -80,14 +80,6 @@ pub fn set_text(e: &Element, text: &str) {
     }
 }
 
-/// Sets (`Some`) or removes (`None`) an attribute.
-pub fn set_attr(e: &Element, name: &str, value: Option<&str>) {
-    let _ = match value {
-        Some(v) => e.set_attribute(name, v),
-        None => e.remove_attribute(name),
-    };
-}
-
 /// `"true"` / `"false"`, for ARIA attributes.
 pub fn flag(b: bool) -> &'static str {
     if b {

@@ -25,7 +25,7 @@ impl Errors {
             let mine = error.filter(|e| e.field() == Some(name));
             let msg = mine.map(|e| e.to_string()).unwrap_or_default();
             dom::set_text(text, &msg);
-            dom::set_attr(input, "aria-invalid", Some(flag(mine.is_some())));
+            let _ = input.set_attribute("aria-invalid", flag(mine.is_some()));
         }
         let general = error
             .filter(|e| e.field().is_none())
